@@ -1,0 +1,302 @@
+"""The command line: parse, call one library function, print, return an exit code.
+
+No SQL here and no module-level duckdb/polars import, so `planner --help` stays instant.
+Data goes to stdout; progress and diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from planner import __version__
+from planner.errors import ExitCode, PlannerError, UsageError
+
+app = typer.Typer(
+    name="planner",
+    help="Plan the move of LLM API traffic to self-hosted open-weight models, from your own usage exports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+DbOpt = Annotated[Path | None, typer.Option("--db", envvar="PLANNER_DB", help="DuckDB file [default: ./planner.duckdb]")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="PLANNER_CONFIG",
+                                                help="planner.toml [default: ./planner.toml when present]")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summaries on stderr.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+WaitOpt = Annotated[float, typer.Option("--wait", help="Seconds to wait for another run's lock.", min=0)]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def handle_errors(func: F) -> F:
+    """Map library errors to one stderr line and an exit code; never print a traceback to users."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = func(*args, **kwargs)
+        except PlannerError as exc:
+            _err(f"planner: error: {exc}")
+            if exc.hint:
+                _err(f"hint: {exc.hint}")
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            _err("planner: interrupted; the current stage was rolled back")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            if os.environ.get("PLANNER_DEBUG"):
+                raise
+            _err(f"planner: internal error ({type(exc).__name__}); rerun with PLANNER_DEBUG=1 for details")
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+        raise typer.Exit(int(code or 0))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(path: Path | None) -> Any:
+    from planner.config import load_config
+
+    return load_config(path)
+
+
+def _connect(db: Path | None, config: Any, *, read_only: bool = False, wait: float = 0.0) -> Any:
+    from planner import db as dbmod
+
+    settings = dbmod.EngineSettings(
+        memory_limit=config.engine.memory_limit,
+        threads=config.engine.threads, temp_directory=config.engine.temp_directory,
+    )
+    return dbmod.connect(db, read_only=read_only, wait=wait, settings=settings)
+
+
+def _parse_pairs(pairs: list[str], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} {pair!r}: expected FIELD=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        print(f"planner {__version__}")
+        raise typer.Exit(0)
+
+
+# ---------------------------------------------------------------- ingest
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="auto, or a format name (see docs).")] = "auto",
+    map: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN (generic format; repeatable).")] = None,
+    set: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE constant (repeatable).")] = None,
+    ts_unit: Annotated[str | None, typer.Option("--ts-unit", help="Numeric timestamps are s|ms|us|ns.")] = None,
+    ts_origin: Annotated[str | None, typer.Option("--ts-origin", help="ISO 8601 origin of numeric timestamps.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Time zone of zone-less text timestamps [UTC].")] = None,
+    allow_any_ts: Annotated[bool, typer.Option("--allow-any-ts", help="Accept timestamps before 2015 or in the future.")] = False,
+    no_samples: Annotated[bool, typer.Option("--no-samples", help="Keep no prompt text at all, not even redacted samples.")] = False,
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    wait: WaitOpt = 0.0,
+) -> int:
+    """Load usage or billing exports into the database. Re-loading a file changes nothing."""
+    from planner import ingest as ing
+    from planner.runs import finish_run, start_run
+
+    if ts_unit is not None and ts_unit not in ("s", "ms", "us", "ns"):
+        raise UsageError(f"--ts-unit {ts_unit!r}: expected s, ms, us or ns")
+    cfg = _config(config)
+    options = ing.IngestOptions.from_config(
+        cfg, format=format, mapping=_parse_pairs(map or [], "--map"), sets=_parse_pairs(set or [], "--set"),
+        ts_unit=ts_unit, ts_origin=ts_origin, tz=tz, allow_any_ts=allow_any_ts, no_text=no_samples,
+    )
+    _check_options(options)
+    con = _connect(db, cfg, wait=wait)
+    run_id = start_run(con, "ingest", cfg)
+    options.run_id = run_id
+    try:
+        results, warnings = ing.ingest_paths(con, paths, options, on_file=None if quiet else _progress_line)
+    except BaseException:
+        finish_run(con, run_id, int(ExitCode.USAGE), "aborted")
+        raise
+    for w in warnings:
+        _err(f"planner: warning: {w}")
+    code = _report_ingest(results, json_out, quiet)
+    finish_run(con, run_id, code)
+    con.close()
+    return code
+
+
+def _check_options(options: Any) -> None:
+    from planner.ingest import ADAPTERS
+    from planner.ingest.generic import validate_mapping
+
+    if options.format != "auto" and options.format not in ADAPTERS:
+        raise UsageError(f"--format {options.format!r}: unknown format", hint=f"formats: auto, {', '.join(ADAPTERS)}")
+    if options.mapping or options.format == "generic":
+        validate_mapping(options, "ingest")
+    if options.ts_origin:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(options.ts_origin.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--ts-origin {options.ts_origin!r}: expected an ISO 8601 date or time") from None
+    if options.tz:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(options.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(f"--tz {options.tz!r}: unknown time zone", hint="use an IANA name such as Europe/Paris") from None
+
+
+def _progress_line(i: int, n: int, result: Any) -> None:
+    if n > 1:
+        _err(f"[{i}/{n}] {result.path}: {result.status}")
+
+
+def _report_ingest(results: list[Any], json_out: bool, quiet: bool) -> int:
+    from planner.ingest import summary_json
+
+    failed = [r for r in results if r.status == "failed"]
+    rejected = [r for r in results if r.rows_rejected]
+    for r in failed:
+        _err(f"planner: error: {r.error}")
+    for r in rejected:
+        first = (r.first_error or "").removeprefix("row ")
+        _err(f"planner: warning: {r.path}:{first} ({r.rows_rejected} of {r.rows_read} rows rejected; "
+             f"see the rejected table)")
+    for r in results:
+        for w in r.warnings:
+            _err(f"planner: warning: {r.path}: {w}")
+    if json_out:
+        print(json.dumps(summary_json(results), indent=2))
+    else:
+        _print_table(
+            ["path", "format", "status", "read", "loaded", "rejected", "duplicate"],
+            [[r.path, r.format or "", r.status, r.rows_read, r.rows_loaded, r.rows_rejected, r.rows_duplicate]
+             for r in results],
+        )
+    if failed:
+        return int(ExitCode.USAGE)
+    return int(ExitCode.FINDINGS) if rejected else int(ExitCode.OK)
+
+
+def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*headers, box=None, pad_edge=False, highlight=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(file=sys.stdout, width=os.get_terminal_size(0).columns if sys.stdout.isatty() else 100_000,
+            markup=False, emoji=False, highlight=False, soft_wrap=True).print(table)
+
+
+# ---------------------------------------------------------------- sql
+
+@app.command()
+@handle_errors
+def sql(
+    query: Annotated[str | None, typer.Argument(help="A read-only SQL query; none opens the DuckDB shell.")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Query the database read-only (views: v_daily_spend, v_model_mix, v_unpriced, ...)."""
+    from planner import query as q
+
+    if format not in ("table", "csv", "json"):
+        raise UsageError(f"--format {format!r}: expected table, csv or json")
+    if query is None:
+        return q.shell(db)
+    cfg = _config(config)
+    con = _connect(db, cfg, read_only=True)
+    headers, rows = q.run_readonly(con, query)
+    if format == "csv":
+        q.write_csv(sys.stdout, headers, rows)
+    elif format == "json":
+        print(q.to_json(headers, rows))
+    else:
+        _print_table(headers, [[q.display(v) for v in row] for row in rows])
+    return 0
+
+
+# ---------------------------------------------------------------- demo
+
+@app.command()
+@handle_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the demo exports, database and reports go.")] = Path("reports/demo"),
+    days: Annotated[int, typer.Option("--days", min=1, max=366)] = 30,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Generate a synthetic company's exports, then run the whole pipeline on them."""
+    from planner import nightly
+
+    cfg = _config(config)
+    result = nightly.demo(out=out, days=days, seed=seed, db_path=db, config=cfg,
+                          progress=None if quiet else _err)
+    _print_table(result.headers, result.rows)
+    if not quiet:
+        for line in result.closing:
+            _err(line)
+    return result.exit_code
+
+
+# ---------------------------------------------------------------- assumptions
+
+@app.command()
+@handle_errors
+def assumptions(
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Every assumption in effect: key, value, unit, source, and where it came from."""
+    cfg = _config(config)
+    rows = cfg.assumption_rows()
+    if json_out:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(["key", "value", "unit", "origin", "source"],
+                     [[r["key"], r["value"], r["unit"], r["origin"], r["source"]] for r in rows])
+    return 0
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

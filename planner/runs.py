@@ -1,0 +1,52 @@
+"""The run log: one row per command that writes, with its status, config hash and assumptions."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from planner import __version__
+from planner.db import transaction
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from planner.config import Config
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """`YYYYMMDDTHHMMSSZ-xxxxxx`: sorts by UTC start time; the suffix keeps ids unique."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def start_run(con: duckdb.DuckDBPyConnection, command: str, config: Config, *, scenario: str | None = None,
+              run_id: str | None = None) -> str:
+    """Record a run as `running`. Earlier runs still marked running were killed: mark them so."""
+    run_id = run_id or new_run_id()
+    with transaction(con):
+        con.execute("UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()::TIMESTAMP) "
+                    "WHERE status = 'running'")
+        con.execute(
+            "INSERT INTO runs (run_id, command, started_at, status, planner_version, config_hash, scenario) "
+            "VALUES (?, ?, now()::TIMESTAMP, 'running', ?, ?, ?)",
+            [run_id, command, __version__, config.hash, scenario],
+        )
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, exit_code: int, message: str | None = None) -> None:
+    status = {0: "ok", 1: "findings", 3: "check_failed"}.get(exit_code, "failed")
+    with transaction(con):
+        con.execute(
+            "UPDATE runs SET finished_at = now()::TIMESTAMP, status = ?, exit_code = ?, message = ? WHERE run_id = ?",
+            [status, exit_code, message, run_id],
+        )
+
+
+def record_assumptions(con: duckdb.DuckDBPyConnection, run_id: str, config: Config) -> None:
+    rows = [(run_id, r["key"], r["value"], r["unit"], r["source"], r["origin"]) for r in config.assumption_rows()]
+    con.execute("DELETE FROM assumptions WHERE run_id = ?", [run_id])
+    if rows:
+        con.executemany("INSERT INTO assumptions VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -266,3 +266,17 @@ def test_folders_are_walked_recursively(cli, db_path, tmp_path):
     r = cli("ingest", root, "--map", "ts=ts", "--map", "input_tokens=inp", "--db", db_path)
     assert r.exit_code == 0, r.stderr
     assert q(db_path, "select sum(input_tokens) from usage") == [(12,)]
+
+
+def test_a_bad_value_after_the_type_sniffing_sample_is_a_row_error(cli, db_path, tmp_path):
+    f = tmp_path / "long.csv"
+    lines = ["request_id,ts,tokens"] + [f"r{i},2025-03-04T10:00:00Z,{i}" for i in range(30_000)]
+    lines.insert(25_001, "bad,2025-03-04T10:00:00Z,12k")
+    f.write_text("\n".join(lines) + "\n")
+    r = cli("ingest", f, "--map", "request_id=request_id", "--map", "ts=ts", "--map", "input_tokens=tokens",
+            "--db", db_path, "--json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)["files"][0]
+    assert (out["rows_read"], out["rows_loaded"], out["rows_rejected"]) == (30_001, 30_000, 1)
+    assert q(db_path, "select source_row, field from rejected") == [(25_001, "input_tokens")]
+    assert q(db_path, "select source_row from usage where request_id = 'r29999'") == [(30_001,)]

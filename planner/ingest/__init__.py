@@ -13,7 +13,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ class IngestOptions:
     tz: str | None = None
     allow_any_ts: bool = False
     no_text: bool = False
+    text_only: bool = False      # read every CSV column as text (set on retry after a type error)
     run_id: str | None = None
     min_ts: str = "2015-01-01"
     future_hours: int = 24
@@ -83,6 +84,10 @@ class IngestOptions:
         out = {k: v for k, v in asdict(self).items()
                if k in {"format", "mapping", "sets", "ts_unit", "ts_origin", "tz", "allow_any_ts", "no_text"}}
         return {k: v for k, v in out.items() if v not in (None, {}, False)}
+
+
+class RetryAsText(Exception):
+    """A typed read met a value that does not fit its column: load the file again, all as text."""
 
 
 @dataclass(frozen=True)
@@ -328,14 +333,22 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
             fmt = "generic" if options.mapping else detect_format(file)
         module = adapter(fmt)
         impl = _adapter_for(module, fmt)
-        with transaction(con):
-            loaded: LoadResult = impl.load(con, file, options)
-            result = FileResult(
-                path=str(path), format=fmt, source_id=file.source_id, status="loaded",
-                rows_read=loaded.rows_read, rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected,
-                rows_duplicate=loaded.rows_duplicate, first_error=loaded.first_error, warnings=loaded.warnings,
-            )
-            _record_source(con, file, fmt, result, options)
+
+        def load_once(opts: IngestOptions) -> FileResult:
+            with transaction(con):  # the rows and the sources row commit together, or not at all
+                loaded: LoadResult = impl.load(con, file, opts)
+                result = FileResult(
+                    path=str(path), format=fmt, source_id=file.source_id, status="loaded",
+                    rows_read=loaded.rows_read, rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected,
+                    rows_duplicate=loaded.rows_duplicate, first_error=loaded.first_error, warnings=loaded.warnings,
+                )
+                _record_source(con, file, fmt, result, opts)
+            return result
+
+        try:
+            result = load_once(options)
+        except RetryAsText:
+            result = load_once(replace(options, text_only=True))
         return result
     except UsageError as exc:
         if isinstance(exc, InputError):

@@ -95,85 +95,109 @@ class MappedSource:
     record: list[tuple[str, str]] = field(default_factory=list)  # (name, expression): the raw record
     grain: str = "request"
 
+    @property
+    def may_repeat(self) -> bool:
+        """Whether two records of one file can be the same event (request ids or buckets)."""
+        return "request_id" in self.fields or self.grain == "bucket" or "grain" in self.fields
+
 
 def _is_numeric(sql_type: str) -> bool:
     base = sql_type.upper().split("(")[0]
     return base in _INT_TYPES or base in _FLOAT_TYPES or base == "DECIMAL"
 
 
-def _text(src: FieldSource) -> str:
-    """The raw value as trimmed text (NULL for empty or literal-null cells)."""
+def raw_sql(src: FieldSource) -> tuple[str, str]:
+    """The raw value as read (SQL, kind of value): text for text sources, else the typed value.
+
+    CSV readers already turn empty cells and literal nulls into NULL; JSON strings are only emptied of ''.
+    """
     t = src.type.upper()
     if t == "JSON":
-        inner = f"json_extract_string({src.sql}, '$')"
-    elif t in ("VARCHAR", "TEXT", "STRING"):
-        inner = src.sql
-    else:
-        inner = f"CAST({src.sql} AS VARCHAR)"
-    return f"nullif(nullif(nullif(trim({inner}), ''), 'NULL'), 'null')"
+        return f"nullif(json_extract_string({src.sql}, '$'), '')", "text"
+    if t in ("VARCHAR", "TEXT", "STRING"):
+        return src.sql, "text"
+    return src.sql, t
 
 
-def typed_sql(fieldname: str, src: FieldSource, options: IngestOptions) -> str:
-    """SQL for the parsed value of a field (NULL when absent or unparseable)."""
+def _slow_text(x: str) -> str:
+    """Trimmed text with literal nulls removed: only on the slow paths, where a fast cast failed."""
+    return f"nullif(nullif(nullif(trim({x}), ''), 'NULL'), 'null')"
+
+
+def typed_from_raw(fieldname: str, x: str, raw_type: str, options: IngestOptions) -> str:
+    """SQL for the parsed value of a field from its raw value `x` (NULL when absent or unparseable)."""
     kind = FIELD_KINDS[fieldname]
-    t = src.type.upper().split("(")[0]
+    t = raw_type.upper().split("(")[0]
+    text = t == "TEXT"
     if kind == "int":
         if t in _INT_TYPES:
-            return f"CAST({src.sql} AS BIGINT)"
+            return f"CAST({x} AS BIGINT)"
         if t in _FLOAT_TYPES or t == "DECIMAL":
-            x = src.sql
             return (f"CASE WHEN {x} = trunc({x}) AND abs({x}) < {MAX_TOKENS * 10} "
                     f"THEN CAST({x} AS BIGINT) END")
-        x = _text(src)
+        if not text:
+            x = f"CAST({x} AS VARCHAR)"
+        y = _slow_text(x)
+        # fast path: the text is exactly an integer's canonical form; slow path: trim, thousands
+        # separators, exponents. TRY_CAST alone would round '12.5' and read '0x10'.
         return (
-            f"CASE WHEN regexp_full_match({x}, '-?\\d+') THEN TRY_CAST({x} AS BIGINT) "
-            f"WHEN regexp_full_match({x}, '\\d{{1,3}}(,\\d{{3}})+') THEN TRY_CAST(replace({x}, ',', '') AS BIGINT) "
-            f"WHEN regexp_full_match({x}, '-?\\d+(\\.\\d*)?([eE][+]?\\d+)?') "
-            f"AND TRY_CAST({x} AS DOUBLE) = trunc(TRY_CAST({x} AS DOUBLE)) "
-            f"AND abs(TRY_CAST({x} AS DOUBLE)) < {MAX_TOKENS * 10} "
-            f"THEN CAST(TRY_CAST({x} AS DOUBLE) AS BIGINT) END"
+            f"CASE WHEN {x} IS NULL THEN NULL "
+            f"WHEN CAST(TRY_CAST({x} AS BIGINT) AS VARCHAR) = {x} THEN TRY_CAST({x} AS BIGINT) "
+            f"WHEN regexp_full_match({y}, '[+-]?\\d+') THEN TRY_CAST({y} AS BIGINT) "
+            f"WHEN regexp_full_match({y}, '\\d{{1,3}}(,\\d{{3}})+') THEN TRY_CAST(replace({y}, ',', '') AS BIGINT) "
+            f"WHEN regexp_full_match({y}, '-?\\d+(\\.\\d*)?([eE][+]?\\d+)?') "
+            f"AND TRY_CAST({y} AS DOUBLE) = trunc(TRY_CAST({y} AS DOUBLE)) "
+            f"AND abs(TRY_CAST({y} AS DOUBLE)) < {MAX_TOKENS * 10} "
+            f"THEN CAST(TRY_CAST({y} AS DOUBLE) AS BIGINT) END"
         )
     if kind == "float":
         if _is_numeric(t):
-            return f"CAST({src.sql} AS DOUBLE)"
-        return f"TRY_CAST({_text(src)} AS DOUBLE)"
+            return f"CAST({x} AS DOUBLE)"
+        return f"coalesce(TRY_CAST({x} AS DOUBLE), TRY_CAST({_slow_text(x)} AS DOUBLE))"
     if kind == "money":
         if _is_numeric(t):
-            return f"TRY_CAST({src.sql} AS DECIMAL(38, 10))"
-        return f"TRY_CAST(replace(ltrim({_text(src)}, '$'), ',', '') AS DECIMAL(38, 10))"
+            return f"TRY_CAST({x} AS DECIMAL(38, 10))"
+        return (f"coalesce(TRY_CAST({x} AS DECIMAL(38, 10)), "
+                f"TRY_CAST(replace(ltrim({_slow_text(x)}, '$'), ',', '') AS DECIMAL(38, 10)))")
     if kind == "bool":
         if t == "BOOLEAN":
-            return src.sql
-        x = f"lower({_text(src)})"
-        return (f"CASE WHEN {x} IN ('true', 't', '1', 'yes', 'y') THEN true "
-                f"WHEN {x} IN ('false', 'f', '0', 'no', 'n') THEN false END")
-    if kind in ("str", "text"):
-        return _text(src) if kind == "str" else (
-            src.sql if t in ("VARCHAR", "TEXT") else f"CAST({src.sql} AS VARCHAR)")
-    if kind in ("lstr",):
-        return f"lower({_text(src)})"
+            return x
+        v = f"lower({_slow_text(x if text else f'CAST({x} AS VARCHAR)')})"
+        return (f"CASE WHEN {v} IN ('true', 't', '1', 'yes', 'y') THEN true "
+                f"WHEN {v} IN ('false', 'f', '0', 'no', 'n') THEN false END")
+    v = x if text else f"CAST({x} AS VARCHAR)"
+    if kind == "text":
+        return v
+    if kind == "str":
+        return f"nullif({v}, '')"
+    if kind == "lstr":
+        return f"lower(nullif({v}, ''))"
+    low = f"lower({_slow_text(v)})"
     if kind == "grain":
-        x = f"lower({_text(src)})"
-        return f"CASE WHEN {x} IN ('request', 'bucket') THEN {x} END"
+        return f"CASE WHEN {low} IN ('request', 'bucket') THEN {low} END"
     if kind == "sens":
-        x = f"lower({_text(src)})"
-        return f"CASE WHEN {x} IN ('public', 'internal', 'confidential', 'regulated') THEN {x} END"
+        return f"CASE WHEN {low} IN ('public', 'internal', 'confidential', 'regulated') THEN {low} END"
     if kind == "status":
-        x = f"lower({_text(src)})"
         return (
-            f"CASE WHEN {x} IN ('ok', 'success', 'succeeded', 'successful', 'completed', 'complete', 'true', 'stop') "
-            f"OR regexp_full_match({x}, '2\\d\\d') THEN 'ok' "
-            f"WHEN {x} IN ('error', 'failure', 'failed', 'fail', 'cancelled', 'canceled', 'timeout', 'aborted', "
-            f"'false', 'rejected') OR regexp_full_match({x}, '[1345]\\d\\d') THEN 'error' END"
+            f"CASE WHEN {low} IN ('ok', 'success', 'succeeded', 'successful', 'completed', 'complete', 'true', "
+            f"'stop') OR regexp_full_match({low}, '2\\d\\d') THEN 'ok' "
+            f"WHEN {low} IN ('error', 'failure', 'failed', 'fail', 'cancelled', 'canceled', 'timeout', 'aborted', "
+            f"'false', 'rejected') OR regexp_full_match({low}, '[1345]\\d\\d') THEN 'error' END"
         )
     if kind == "ts":
-        return _ts_sql(src, options)
+        return _ts_sql(x, t, options)
     raise AssertionError(kind)
+
+
+def typed_sql(fieldname: str, src: FieldSource, options: IngestOptions) -> str:
+    """SQL for the parsed value of a field straight from its source expression."""
+    raw, raw_type = raw_sql(src)
+    return typed_from_raw(fieldname, raw, raw_type, options)
 
 
 def _numeric_ts(x: str, options: IngestOptions) -> str:
     """A numeric timestamp `x` (DOUBLE) as naive UTC."""
-    origin = f"CAST(timezone('UTC', TIMESTAMPTZ {quote_literal(options.ts_origin)}) AS TIMESTAMP)" \
+    origin = f"CAST(TIMESTAMPTZ {quote_literal(options.ts_origin)} AS TIMESTAMP)" \
         if options.ts_origin else "TIMESTAMP '1970-01-01 00:00:00'"
     if options.ts_unit:
         per = _US_PER_UNIT[options.ts_unit]
@@ -189,30 +213,39 @@ def _zoned(naive: str, options: IngestOptions) -> str:
     tz = options.tz or "UTC"
     if tz.upper() in ("UTC", "ETC/UTC", "Z"):
         return naive
-    return f"CAST(timezone('UTC', timezone({quote_literal(tz)}, {naive})) AS TIMESTAMP)"
+    return f"CAST(timezone({quote_literal(tz)}, {naive}) AS TIMESTAMP)"
 
 
-def _ts_sql(src: FieldSource, options: IngestOptions) -> str:
-    t = src.type.upper()
+def _utc_zone(options: IngestOptions) -> bool:
+    return (options.tz or "UTC").upper() in ("UTC", "ETC/UTC", "Z", "GMT")
+
+
+def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
+    """Naive UTC from any timestamp value. The session time zone is UTC, so zone-less text read as
+    TIMESTAMPTZ is UTC; another --tz needs to know which values carry their own offset."""
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-        return f"CAST(timezone('UTC', {src.sql}) AS TIMESTAMP)"
+        return f"CAST({x} AS TIMESTAMP)"
     if t.startswith("TIMESTAMP") or t == "DATE":
-        return _zoned(f"CAST({src.sql} AS TIMESTAMP)", options)
+        return _zoned(f"CAST({x} AS TIMESTAMP)", options)
     if _is_numeric(t):
-        return _numeric_ts(f"CAST({src.sql} AS DOUBLE)", options)
-    x = _text(src)
-    norm = f"regexp_replace({x}, '(\\.\\d{{6}})\\d+', '\\1')"
+        return _numeric_ts(f"CAST({x} AS DOUBLE)", options)
+    if t != "TEXT":
+        x = f"CAST({x} AS VARCHAR)"
+    y = _slow_text(x)
+    numeric = (f"CASE WHEN regexp_full_match({y}, '-?\\d+(\\.\\d+)?') "
+               f"THEN {_numeric_ts(f'TRY_CAST({y} AS DOUBLE)', options)} END")
+    if _utc_zone(options):
+        return f"coalesce(CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP), CAST(TRY_CAST({y} AS TIMESTAMPTZ) AS TIMESTAMP), {numeric})"
     return (
-        f"CASE WHEN regexp_full_match({x}, '-?\\d+(\\.\\d+)?') THEN {_numeric_ts(f'TRY_CAST({x} AS DOUBLE)', options)} "
-        f"WHEN regexp_matches({x}, {quote_literal(_OFFSET_RE)}) "
-        f"THEN CAST(timezone('UTC', TRY_CAST({norm} AS TIMESTAMPTZ)) AS TIMESTAMP) "
-        f"ELSE {_zoned(f'TRY_CAST({norm} AS TIMESTAMP)', options)} END"
+        f"CASE WHEN {x} IS NULL THEN NULL "
+        f"WHEN regexp_matches({y}, {quote_literal(_OFFSET_RE)}) THEN CAST(TRY_CAST({y} AS TIMESTAMPTZ) AS TIMESTAMP) "
+        f"ELSE coalesce({_zoned(f'TRY_CAST({y} AS TIMESTAMP)', options)}, {numeric}) END"
     )
 
 
 def _value_text(fieldname: str) -> str:
     """The raw value for an error message: short, quoted, and redacted."""
-    raw = f'"_r_{fieldname}"'
+    raw = f'CAST("_r_{fieldname}" AS VARCHAR)'
     return f"'\"' || {sensitivity.redact_sql(f'left({raw}, 40)')} || '\"'"
 
 
@@ -236,7 +269,7 @@ def _error_cases(source: MappedSource, options: IngestOptions, min_ts: str, futu
     cases.append('WHEN "_r_ts" IS NULL THEN ' + err("ts", msg("missing timestamp")))
     numeric_hint = (" needs --ts-unit s|ms|us|ns (and --ts-origin for traces that count from their start)"
                     if not options.ts_unit else " is out of range")
-    cases.append("WHEN ts IS NULL AND regexp_full_match(\"_r_ts\", '-?\\d+(\\.\\d+)?') THEN "
+    cases.append("WHEN ts IS NULL AND regexp_full_match(trim(CAST(\"_r_ts\" AS VARCHAR)), '-?\\d+(\\.\\d+)?') THEN "
                  + err("ts", msg("numeric timestamp ", _value_text("ts"), numeric_hint)))
     cases.append("WHEN ts IS NULL THEN " + err("ts", msg("unparseable timestamp ", _value_text("ts"))))
     if not options.allow_any_ts:
@@ -298,8 +331,9 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
     for name, src in source.fields.items():
         if name == "prompt":
             continue
-        parsed.append(f'{_text(src) if FIELD_KINDS[name] != "text" else src.sql} AS "_r_{name}"')
-        parsed.append(f'{typed_sql(name, src, options)} AS "{name}"')
+        raw, raw_type = raw_sql(src)
+        parsed.append(f'{raw} AS "_r_{name}"')
+        parsed.append(f'{typed_from_raw(name, raw, raw_type, options)} AS "{name}"')
     tag_entries = ", ".join(f"struct_pack(k := {quote_literal(k)}, v := {expr})" for k, expr in source.tags)
     parsed.append(
         f"map_from_entries(list_filter([{tag_entries}], lambda e: e.v IS NOT NULL))"
@@ -402,8 +436,17 @@ class Counts:
     first_error: str | None = None
 
 
-def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None) -> Counts:
-    """Dedupe `_stage`, upsert good rows into usage, copy bad rows to rejected; return the counts."""
+def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None, *,
+           may_repeat: bool = True) -> Counts:
+    """Dedupe `_stage`, upsert good rows into usage, copy bad rows to rejected; return the counts.
+
+    `may_repeat=False` when event ids come from the record number (no request id, no buckets): a
+    file cannot repeat those, so the duplicate search is skipped.
+    """
+    if may_repeat:
+        con.execute(load_sql("stages/ingest_dups"))
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _dup_losers (source_row BIGINT)")
     con.execute(load_sql("stages/ingest_incoming"))
     con.execute(load_sql("stages/ingest_reject"), {"path": path, "run_id": run_id})
     row = con.execute(load_sql("stages/ingest_counts")).fetchone()
@@ -416,8 +459,9 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
         "SELECT source_row, _err_field, _err_reason FROM _stage WHERE _err_reason IS NOT NULL "
         "ORDER BY source_row LIMIT 1"
     ).fetchone()
+    con.execute("DROP VIEW IF EXISTS _incoming")
+    con.execute("DROP TABLE IF EXISTS _dup_losers")
     con.execute("DROP TABLE IF EXISTS _stage")
-    con.execute("DROP TABLE IF EXISTS _incoming")
     return Counts(
         rows_read=read, rows_loaded=loaded, rows_rejected=rejected, rows_duplicate=read - rejected - loaded,
         first_error=f"row {first[0]}: {first[1]}: {first[2]}" if first else None,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from planner.db import quote_ident, quote_literal
 from planner.errors import InputError, UsageError
-from planner.ingest import IngestOptions, LoadResult, SourceFile
+from planner.ingest import IngestOptions, LoadResult, RetryAsText, SourceFile
 from planner.ingest._stage import (
     FIELD_KINDS,
     FieldSource,
@@ -37,8 +37,13 @@ def sniff(path: Path, head: bytes, container: str) -> bool:
     return False
 
 
-def reader_sql(file: SourceFile, *, all_varchar: bool = True) -> str:
-    """A FROM clause over the file exposing every column plus `_row` (1-based record number)."""
+def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list[str] | None = None) -> str:
+    """A FROM clause over the file exposing every column plus `_row` (1-based record number).
+
+    CSV columns are read as text, except those in `typed` (numeric fields), which DuckDB may type
+    itself: much faster on clean files. A value that does not fit makes the read fail with a
+    conversion error, and the caller retries the file all as text (RetryAsText).
+    """
     path = quote_literal(str(file.path))
     comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
     if file.container == "parquet":
@@ -48,7 +53,11 @@ def reader_sql(file: SourceFile, *, all_varchar: bool = True) -> str:
         return (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_json({path}, format = '{fmt}', "
                 f"sample_size = -1, maximum_object_size = 268435456{comp}) WITH ORDINALITY)")
     nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
-    varchar = ", all_varchar = true" if all_varchar else ""
+    if typed and columns:
+        text_cols = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns if c not in typed)
+        varchar = f", types = {{{text_cols}}}" if text_cols else ""
+    else:
+        varchar = ", all_varchar = true"
     return (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv({path}, header = true, "
             f"nullstr = {nulls}{varchar}{comp}) WITH ORDINALITY)")
 
@@ -152,22 +161,33 @@ def check_constants(con: duckdb.DuckDBPyConnection, options: IngestOptions) -> N
             raise UsageError(f"--set {target}={value}: not a valid {target}")
 
 
+NUMERIC_KINDS = ("int", "float", "money")
+
+
 def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
+    import duckdb
+
     validate_mapping(options, file.label)
     check_constants(con, options)
     relation = reader_sql(file)
     try:
+        if file.container == "csv" and not options.text_only:
+            columns = [c for c, _ in describe(con, relation)]
+            numeric = {c for f, c in options.mapping.items() if FIELD_KINDS.get(f) in NUMERIC_KINDS and c in columns}
+            if numeric:
+                relation = reader_sql(file, typed=numeric, columns=columns)
         source = build_source(con, file, options, relation)
     except UsageError:
         raise
-    except Exception as exc:
-        import duckdb
-
-        if isinstance(exc, duckdb.Error):
-            raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
+    except duckdb.Error as exc:
+        raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
+    try:
+        stage(con, source, file.source_id, options)
+    except duckdb.ConversionException:
+        if file.container == "csv" and not options.text_only:
+            raise RetryAsText() from None
         raise
-    stage(con, source, file.source_id, options)
-    counts = commit(con, file.source_id, file.label, options.run_id)
+    counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat)
     return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                       rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
                       first_error=counts.first_error)

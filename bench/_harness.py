@@ -23,6 +23,7 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     returncode: int
+    cpu_seconds: float = 0.0
 
 
 def run(label: str, argv: list[str], env: dict[str, str] | None = None, quiet: bool = True) -> Measurement:
@@ -34,7 +35,7 @@ def run(label: str, argv: list[str], env: dict[str, str] | None = None, quiet: b
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1) and quiet and proc.stderr is not None:
         sys.stderr.write(proc.stderr.read().decode(errors="replace"))
-    return Measurement(label, seconds, usage.ru_maxrss / 1024, code)
+    return Measurement(label, seconds, usage.ru_maxrss / 1024, code, usage.ru_utime + usage.ru_stime)
 
 
 def python(code: str) -> list[str]:
@@ -59,7 +60,10 @@ def machine() -> str:
 def report(rows: list[tuple[str, Measurement, Measurement]]) -> None:
     """rows: (case, planner measurement, bare baseline measurement)."""
     print(f"machine: {machine()}")
-    print(f"{'case':<34} {'planner s':>10} {'bare s':>8} {'ratio':>6} {'planner RSS MB':>15} {'bare RSS MB':>12}")
+    print("ratio = planner / bare, wall clock; cpu ratio = the same in CPU seconds (steadier on a busy machine)")
+    print(f"{'case':<34} {'planner s':>10} {'bare s':>8} {'ratio':>6} {'cpu ratio':>9} {'planner RSS MB':>15} "
+          f"{'bare RSS MB':>12}")
     for case, mine, bare in rows:
         print(f"{case:<34} {mine.seconds:>10.2f} {bare.seconds:>8.2f} {mine.seconds / bare.seconds:>6.2f} "
-              f"{mine.peak_rss_mb:>15.0f} {bare.peak_rss_mb:>12.0f}")
+              f"{mine.cpu_seconds / max(bare.cpu_seconds, 1e-9):>9.2f} {mine.peak_rss_mb:>15.0f} "
+              f"{bare.peak_rss_mb:>12.0f}")

@@ -452,8 +452,12 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     row = con.execute(load_sql("stages/ingest_counts")).fetchone()
     assert row is not None
     read, rejected, incoming = (int(v or 0) for v in row)
-    con.execute(load_sql("stages/ingest_supersede"))
-    loaded_row = con.execute(load_sql("stages/ingest_insert")).fetchone()
+    overlap = con.execute(load_sql("stages/ingest_overlap")).fetchone()
+    if overlap and overlap[0]:
+        con.execute(load_sql("stages/ingest_supersede"))
+        loaded_row = con.execute(load_sql("stages/ingest_insert")).fetchone()
+    else:
+        loaded_row = con.execute(load_sql("stages/ingest_insert_all")).fetchone()
     loaded = int(loaded_row[0]) if loaded_row else 0
     first = con.execute(
         "SELECT source_row, _err_field, _err_reason FROM _stage WHERE _err_reason IS NOT NULL "

@@ -38,7 +38,7 @@ def sniff(path: Path, head: bytes, container: str) -> bool:
 
 
 def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list[str] | None = None) -> str:
-    """A FROM clause over the file exposing every column plus `_row` (1-based record number).
+    """A reader over the file exposing every column (no record number; see `materialize`).
 
     CSV columns are read as text, except those in `typed` (numeric fields), which DuckDB may type
     itself: much faster on clean files. A value that does not fit makes the read fail with a
@@ -47,24 +47,39 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
     path = quote_literal(str(file.path))
     comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
     if file.container == "parquet":
-        return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true))"
+        return f"read_parquet({path}, file_row_number = true)"
     if file.container in ("json", "jsonl"):
         fmt = "array" if file.container == "json" else "newline_delimited"
-        return (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_json({path}, format = '{fmt}', "
-                f"sample_size = -1, maximum_object_size = 268435456{comp}) WITH ORDINALITY)")
+        return (f"read_json({path}, format = '{fmt}', sample_size = -1, "
+                f"maximum_object_size = 268435456{comp})")
     nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
     if typed and columns:
         text_cols = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns if c not in typed)
         varchar = f", types = {{{text_cols}}}" if text_cols else ""
     else:
         varchar = ", all_varchar = true"
-    return (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv({path}, header = true, "
-            f"nullstr = {nulls}{varchar}{comp}) WITH ORDINALITY)")
+    return f"read_csv({path}, header = true, nullstr = {nulls}{varchar}{comp})"
+
+
+def materialize(con: duckdb.DuckDBPyConnection, file: SourceFile, reader: str) -> str:
+    """Read the file once into a temp table and return a relation over it with `_row`.
+
+    Record numbers come from the temp table's rowid: DuckDB keeps file order when it loads a
+    table (preserve_insertion_order), while reading in parallel; WITH ORDINALITY would read on one
+    thread. Parquet carries its own row numbers and is read in place.
+    """
+    if file.container == "parquet":
+        return f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row FROM {reader})"
+    con.execute("DROP TABLE IF EXISTS _raw")
+    con.execute(f"CREATE TEMP TABLE _raw AS SELECT * FROM {reader}")
+    # temp-table rowids start at an offset, consecutive in insertion order
+    base = con.execute("SELECT min(rowid) FROM _raw").fetchone()
+    return f"(SELECT rowid - {int(base[0]) if base and base[0] is not None else 0} + 1 AS _row, * FROM _raw)"
 
 
 def describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     rows = con.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()
-    return [(r[0], r[1]) for r in rows if r[0] != "_row"]
+    return [(r[0], r[1]) for r in rows if r[0] not in ("_row", "file_row_number")]
 
 
 def _text_expr(name: str, sql_type: str) -> str:
@@ -169,24 +184,26 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
 
     validate_mapping(options, file.label)
     check_constants(con, options)
-    relation = reader_sql(file)
+    reader = reader_sql(file)
     try:
         if file.container == "csv" and not options.text_only:
-            columns = [c for c, _ in describe(con, relation)]
+            columns = [c for c, _ in describe(con, reader)]
             numeric = {c for f, c in options.mapping.items() if FIELD_KINDS.get(f) in NUMERIC_KINDS and c in columns}
             if numeric:
-                relation = reader_sql(file, typed=numeric, columns=columns)
+                reader = reader_sql(file, typed=numeric, columns=columns)
+        try:
+            relation = materialize(con, file, reader)
+        except duckdb.ConversionException:
+            if file.container == "csv" and not options.text_only:
+                raise RetryAsText() from None
+            raise
         source = build_source(con, file, options, relation)
     except UsageError:
         raise
     except duckdb.Error as exc:
         raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
-    try:
-        stage(con, source, file.source_id, options)
-    except duckdb.ConversionException:
-        if file.container == "csv" and not options.text_only:
-            raise RetryAsText() from None
-        raise
+    stage(con, source, file.source_id, options)
+    con.execute("DROP TABLE IF EXISTS _raw")
     counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat)
     return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                       rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,

@@ -63,6 +63,13 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("PLANNER_DEBUG"):
                 raise
+            text = " ".join(str(exc).split())
+            if type(exc).__name__ in ("FatalException", "IOException") or any(
+                    m in text for m in ("No space left", "File too large", "Disk quota")):
+                # DuckDB could not write (a full disk): committed steps are kept, the open one was not
+                _err(f"planner: error: cannot write the database: {text[:300]}")
+                _err("hint: free disk space and run again; everything committed before this point is kept")
+                raise typer.Exit(int(ExitCode.USAGE)) from None
             _err(f"planner: internal error ({type(exc).__name__}); rerun with PLANNER_DEBUG=1 for details")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
         raise typer.Exit(int(code or 0))
@@ -216,6 +223,35 @@ def _print_table(headers: list[str], rows: list[list[Any]]) -> None:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console(file=sys.stdout, width=os.get_terminal_size(0).columns if sys.stdout.isatty() else 100_000,
             markup=False, emoji=False, highlight=False, soft_wrap=True).print(table)
+
+
+# ---------------------------------------------------------------- analyze
+
+@app.command()
+@handle_errors
+def analyze(
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    wait: WaitOpt = 0.0,
+) -> int:
+    """Price, detect, segment, size, score and plan over everything ingested."""
+    from planner import analyze as an
+
+    cfg = _config(config)
+    con = _connect(db, cfg, wait=wait)
+    result = an.analyze(con, cfg, progress=None if quiet else _err)
+    for w in result.warnings:
+        _err(f"planner: warning: {w}")
+    if json_out:
+        from planner import report
+
+        print(report.plan_json_text(con, result.run_id))
+    elif not quiet:
+        _err(f"planner: analyze {result.run_id} finished (exit {result.exit_code})")
+    con.close()
+    return result.exit_code
 
 
 # ---------------------------------------------------------------- sql

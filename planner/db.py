@@ -130,7 +130,8 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait: fl
     path = Path(path) if path is not None else default_db_path()
     if read_only and not path.exists():
         raise UsageError(f"{path}: no planner database here", hint="run `planner ingest` or `planner demo` first, or pass --db")
-    if not read_only and path.exists() and not os.access(path, os.W_OK):
+    if not read_only and path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        # the mode bits count even for root: a file marked read-only is meant to stay as it is
         raise UsageError(f"{path}: database file is read-only", hint="check its permissions, or copy it and pass --db")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)

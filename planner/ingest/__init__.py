@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.db import transaction
 from planner.errors import InputError, PlannerError, UsageError
+from planner.ingest._normalize import cleanup, normalize, sniff_encoding
 
 if TYPE_CHECKING:
     import duckdb
@@ -58,6 +59,8 @@ class IngestOptions:
     allow_any_ts: bool = False
     no_text: bool = False
     text_only: bool = False      # read every CSV column as text (set on retry after a type error)
+    lenient_csv: bool = False    # keep reading past malformed CSV rows, which become rejected rows
+    normalize: bool = False      # re-encode the file as UTF-8 with LF line endings before reading
     run_id: str | None = None
     min_ts: str = "2015-01-01"
     future_hours: int = 24
@@ -86,8 +89,24 @@ class IngestOptions:
         return {k: v for k, v in out.items() if v not in (None, {}, False)}
 
 
-class RetryAsText(Exception):
+class Retry(Exception):
+    """Load the file again (in a fresh transaction) with these option changes.
+
+    Raised by adapters when a fast path fails on a quirk of the file: a value that does not fit a
+    typed column (`text_only`), rows with too many or too few fields (`lenient_csv`), or an encoding
+    or line-ending mix DuckDB cannot read (`normalize`).
+    """
+
+    def __init__(self, **changes: bool) -> None:
+        super().__init__(", ".join(changes))
+        self.changes = changes
+
+
+class RetryAsText(Retry):
     """A typed read met a value that does not fit its column: load the file again, all as text."""
+
+    def __init__(self) -> None:
+        super().__init__(text_only=True)
 
 
 @dataclass(frozen=True)
@@ -98,12 +117,15 @@ class SourceFile:
     source_id: str
     size: int
     compression: str | None      # gzip | zstd | None, from magic bytes
-    head: bytes                  # the first decompressed bytes
+    head: bytes                  # the first decompressed bytes (as UTF-8 when the file is not)
     container: str               # csv | json | jsonl | parquet
+    encoding: str | None = None  # set when the text is not UTF-8 (utf-16, cp1252, latin-1)
+    mtime_ns: int = 0            # when it was hashed: a change after that fails the load
+    origin: Path | None = None   # the file as given, when `path` is a normalised copy of it
 
     @property
     def label(self) -> str:
-        return str(self.path)
+        return str(self.origin or self.path)
 
 
 @dataclass
@@ -234,7 +256,8 @@ def sha256_file(path: Path) -> str:
 
 def inspect(path: Path) -> SourceFile:
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size = st.st_size
         with path.open("rb") as f:
             magic = f.read(8)
     except OSError as exc:
@@ -243,10 +266,21 @@ def inspect(path: Path) -> SourceFile:
         raise InputError(str(path), "empty file")
     compression = _magic_compression(magic)
     head = _decompressed_head(path, compression)
-    if not head.strip():
+    encoding = None if head[:4] == b"PAR1" else sniff_encoding(head)
+    if head[:4] != b"PAR1" and encoding != "utf-16" and b"\x00" in head:
+        raise InputError(str(path), "binary content, not a text export (and not Parquet, gzip or zstd)")
+    if encoding:
+        head = head.decode(encoding, errors="replace").encode("utf-8")
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise InputError(str(path), "empty file")
     return SourceFile(path=path, source_id=sha256_file(path), size=size, compression=compression, head=head,
-                      container=_container(path, head))
+                      container=_container(path, head), encoding=encoding, mtime_ns=st.st_mtime_ns)
+
+
+def _normalized(file: SourceFile) -> SourceFile:
+    """A copy of `file` re-encoded as UTF-8 with LF line endings (see _normalize)."""
+    copy = normalize(file.path, open_text, file.encoding)
+    return replace(file, path=copy, compression=None, origin=file.path)
 
 
 def walk(paths: Iterable[Path], *, root: Path | None = None) -> tuple[list[Path], list[str]]:
@@ -304,6 +338,19 @@ def walk(paths: Iterable[Path], *, root: Path | None = None) -> tuple[list[Path]
 
 # ---------------------------------------------------------------- loading
 
+_DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded", "could not write all bytes")
+
+
+def _unchanged_since_hashed(file: SourceFile) -> None:
+    """A file that grew or was rewritten while we read it would not match its source id."""
+    try:
+        st = file.path.stat()
+    except OSError as exc:
+        raise InputError(file.label, f"vanished while being read: {exc.strerror or exc}") from None
+    if (st.st_size, st.st_mtime_ns) != (file.size, file.mtime_ns):
+        raise InputError(file.label, "changed while being read; loaded nothing from it (retry once it is complete)")
+
+
 def _already_loaded(con: duckdb.DuckDBPyConnection, source_id: str) -> bool:
     row = con.execute("SELECT 1 FROM sources WHERE source_id = ? AND status = 'loaded'", [source_id]).fetchone()
     return row is not None
@@ -335,20 +382,37 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
         impl = _adapter_for(module, fmt)
 
         def load_once(opts: IngestOptions) -> FileResult:
-            with transaction(con):  # the rows and the sources row commit together, or not at all
-                loaded: LoadResult = impl.load(con, file, opts)
-                result = FileResult(
-                    path=str(path), format=fmt, source_id=file.source_id, status="loaded",
-                    rows_read=loaded.rows_read, rows_loaded=loaded.rows_loaded, rows_rejected=loaded.rows_rejected,
-                    rows_duplicate=loaded.rows_duplicate, first_error=loaded.first_error, warnings=loaded.warnings,
-                )
-                _record_source(con, file, fmt, result, opts)
+            target = _normalized(file) if (opts.normalize or file.encoding) and file.container != "parquet" else file
+            try:
+                with transaction(con):  # the rows and the sources row commit together, or not at all
+                    loaded: LoadResult = impl.load(con, target, opts)
+                    if file.encoding:
+                        loaded.warnings.append(f"not UTF-8: read as {file.encoding}")
+                    elif opts.normalize:
+                        loaded.warnings.append("mixed line endings or stray bytes: re-read as UTF-8 with LF endings")
+                    if loaded.rows_read == 0:
+                        loaded.warnings.append("no records (a header only?)")
+                    result = FileResult(
+                        path=str(path), format=fmt, source_id=file.source_id, status="loaded",
+                        rows_read=loaded.rows_read, rows_loaded=loaded.rows_loaded,
+                        rows_rejected=loaded.rows_rejected, rows_duplicate=loaded.rows_duplicate,
+                        first_error=loaded.first_error, warnings=loaded.warnings,
+                    )
+                    _unchanged_since_hashed(file if file.origin is None else replace(file, path=file.origin))
+                    _record_source(con, file, fmt, result, opts)
+            finally:
+                if target is not file:
+                    cleanup(target.path)
             return result
 
-        try:
-            result = load_once(options)
-        except RetryAsText:
-            result = load_once(replace(options, text_only=True))
+        for _attempt in range(4):
+            try:
+                result = load_once(options)
+                break
+            except Retry as retry:
+                options = replace(options, **retry.changes)
+        else:
+            raise InputError(str(path), "cannot be read even after re-encoding and lenient parsing")
         return result
     except UsageError as exc:
         if isinstance(exc, InputError):
@@ -361,6 +425,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
     except Exception as exc:  # a reader error from DuckDB: the file cannot be parsed at all
         import duckdb
 
+        text = str(exc)
+        if any(m in text for m in _DISK_FULL):
+            raise UsageError(f"cannot write the database: {text.splitlines()[0][:200]}",
+                             hint="free disk space (the database is as it was before this file), then run again") from None
         if isinstance(exc, duckdb.Error):
             message = " ".join(str(exc).split())[:300]
             return FileResult(path=str(path), format=fmt if fmt != "auto" else None, source_id=file.source_id,

@@ -37,7 +37,8 @@ def sniff(path: Path, head: bytes, container: str) -> bool:
     return False
 
 
-def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list[str] | None = None) -> str:
+def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list[str] | None = None,
+               lenient: bool = False) -> str:
     """A reader over the file exposing every column (no record number; see `materialize`).
 
     CSV columns are read as text, except those in `typed` (numeric fields), which DuckDB may type
@@ -49,7 +50,9 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
     if file.container == "parquet":
         return f"read_parquet({path}, file_row_number = true)"
     if file.container in ("json", "jsonl"):
-        fmt = "array" if file.container == "json" else "newline_delimited"
+        # '[' starts an array; lines that parse alone are NDJSON; anything else DuckDB decides
+        fmt = "newline_delimited" if file.container == "jsonl" else (
+            "array" if file.head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" else "auto")
         return (f"read_json({path}, format = '{fmt}', sample_size = -1, "
                 f"maximum_object_size = 268435456{comp})")
     nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
@@ -58,10 +61,13 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
         varchar = f", types = {{{text_cols}}}" if text_cols else ""
     else:
         varchar = ", all_varchar = true"
+    if lenient:  # malformed rows land in _csv_rejects instead of failing the file
+        varchar = ", all_varchar = true, ignore_errors = true, store_rejects = true, " \
+                  "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans'"
     return f"read_csv({path}, header = true, nullstr = {nulls}{varchar}{comp})"
 
 
-def materialize(con: duckdb.DuckDBPyConnection, file: SourceFile, reader: str) -> str:
+def materialize(con: duckdb.DuckDBPyConnection, file: SourceFile, reader: str, *, lenient: bool = False) -> str:
     """Read the file once into a temp table and return a relation over it with `_row`.
 
     Record numbers come from the temp table's rowid: DuckDB keeps file order when it loads a
@@ -73,8 +79,16 @@ def materialize(con: duckdb.DuckDBPyConnection, file: SourceFile, reader: str) -
     con.execute("DROP TABLE IF EXISTS _raw")
     con.execute(f"CREATE TEMP TABLE _raw AS SELECT * FROM {reader}")
     # temp-table rowids start at an offset, consecutive in insertion order
-    base = con.execute("SELECT min(rowid) FROM _raw").fetchone()
-    return f"(SELECT rowid - {int(base[0]) if base and base[0] is not None else 0} + 1 AS _row, * FROM _raw)"
+    row = con.execute("SELECT min(rowid) FROM _raw").fetchone()
+    base = int(row[0]) if row and row[0] is not None else 0
+    if not lenient:
+        return f"(SELECT rowid - {base} + 1 AS _row, * FROM _raw)"
+    # the k-th good row is record k + (malformed records before it); record = line - 1 (header)
+    return (f"(SELECT g._good + coalesce(x._skipped, 0) AS _row, g.* EXCLUDE (_good) FROM "
+            f"(SELECT rowid - {base} + 1 AS _good, * FROM _raw) AS g ASOF LEFT JOIN "
+            f"(SELECT CAST(line AS BIGINT) - 1 - row_number() OVER (ORDER BY line) AS _good_before, "
+            f"row_number() OVER (ORDER BY line) AS _skipped FROM _csv_rejects) AS x "
+            f"ON g._good > x._good_before)")
 
 
 def describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -184,27 +198,88 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
 
     validate_mapping(options, file.label)
     check_constants(con, options)
-    reader = reader_sql(file)
+    lenient = file.container == "csv" and options.lenient_csv
+    reader = reader_sql(file, lenient=lenient)
     try:
-        if file.container == "csv" and not options.text_only:
+        if file.container == "csv" and not lenient:
             columns = [c for c, _ in describe(con, reader)]
+            if len(columns) == 1 and any(d in columns[0] for d in ",;\t|"):
+                # the dialect sniffer gave up (rows of different widths) and read whole lines
+                from planner.ingest import Retry
+
+                raise Retry(lenient_csv=True, text_only=True)
+        if file.container == "csv" and not options.text_only and not lenient:
             numeric = {c for f, c in options.mapping.items() if FIELD_KINDS.get(f) in NUMERIC_KINDS and c in columns}
             if numeric:
                 reader = reader_sql(file, typed=numeric, columns=columns)
-        try:
-            relation = materialize(con, file, reader)
-        except duckdb.ConversionException:
-            if file.container == "csv" and not options.text_only:
-                raise RetryAsText() from None
-            raise
+        relation = materialize(con, file, reader, lenient=lenient)
         source = build_source(con, file, options, relation)
     except UsageError:
         raise
+    except duckdb.ConversionException:
+        if file.container == "csv" and not options.text_only:
+            raise RetryAsText() from None
+        raise
     except duckdb.Error as exc:
+        _retry_for_quirks(file, options, exc)
         raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
     stage(con, source, file.source_id, options)
     con.execute("DROP TABLE IF EXISTS _raw")
+    malformed, first_malformed = _reject_malformed(con, file, options) if lenient else (0, None)
     counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat)
-    return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
-                      rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
-                      first_error=counts.first_error)
+    return LoadResult(rows_read=counts.rows_read + malformed, rows_loaded=counts.rows_loaded,
+                      rows_rejected=counts.rows_rejected + malformed, rows_duplicate=counts.rows_duplicate,
+                      first_error=_first(first_malformed, counts.first_error), warnings=_header_warnings(source))
+
+
+_STRUCTURAL = ("Expected Number of Columns", "not possible to automatically detect", "CSV Error on Line",
+               "unterminated quote", "Maximum line size")
+
+
+def _retry_for_quirks(file: SourceFile, options: IngestOptions, exc: Exception) -> None:
+    """Ask for a re-encoded copy or a lenient read when that can fix what the reader tripped on."""
+    from planner.ingest import Retry
+    from planner.ingest._normalize import mixed_newlines
+
+    text = str(exc)
+    if file.container == "parquet":
+        return
+    if not options.normalize and ("Invalid unicode" in text or mixed_newlines(file.head)):
+        raise Retry(normalize=True) from None
+    if file.container == "csv" and not options.lenient_csv and any(m in text for m in _STRUCTURAL):
+        raise Retry(lenient_csv=True, text_only=True) from None
+
+
+def _reject_malformed(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> tuple[int, str | None]:
+    """Rows the CSV reader could not split into the header's columns, as rejected rows."""
+    from planner.db import load_sql
+    from planner.sensitivity import redact_sql
+
+    con.execute(load_sql("stages/ingest_reject_malformed"),
+                {"source_id": file.source_id, "path": file.label, "run_id": options.run_id})
+    con.execute(f"UPDATE rejected SET raw = left({redact_sql('raw')}, {int(options.raw_max_bytes)}) "
+                "WHERE source_id = ? AND field IS NULL AND raw IS NOT NULL", [file.source_id])
+    row = con.execute("SELECT count(*), min(CAST(line AS BIGINT)) - 1, arg_min(error_type, line) FROM _csv_rejects").fetchone()
+    con.execute("DROP TABLE IF EXISTS _csv_rejects")
+    con.execute("DROP TABLE IF EXISTS _csv_scans")
+    n = int(row[0]) if row else 0
+    return n, (f"row {row[1]}: {str(row[2]).lower()}" if n else None)
+
+
+def _first(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    rows = [(int(x.split(":", 1)[0].removeprefix("row ")), x) for x in (a, b)]
+    return min(rows)[1]
+
+
+def _header_warnings(source: MappedSource) -> list[str]:
+    names = [k for k, _ in source.record]
+    out = []
+    blank = [n for n in names if n.startswith("column") and n[6:].isdigit()]
+    if blank:
+        out.append(f"header has unnamed columns (read as {', '.join(blank[:5])})")
+    dup = [n for n in names if "_" in n and n.rsplit("_", 1)[0] in names and n.rsplit("_", 1)[1].isdigit()]
+    if dup:
+        out.append(f"header repeats column names (later ones read as {', '.join(dup[:5])})")
+    return out

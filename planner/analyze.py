@@ -81,30 +81,38 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]
     return results
 
 
-def analyze(con: duckdb.DuckDBPyConnection, config: Config, *, command: str = "analyze",
-            scenario: str | None = None, run_id: str | None = None,
-            progress: Callable[[str], None] | None = None) -> AnalyzeResult:
-    """Run every stage over everything ingested; a failing stage rolls back alone and stops the run."""
+def run_stages(con: duckdb.DuckDBPyConnection, config: Config, run_id: str,
+               progress: Callable[[str], None] | None = None) -> AnalyzeResult:
+    """Every stage in order, each in one transaction, then the data checks; no run bookkeeping."""
     say = progress or (lambda _m: None)
-    run_id = start_run(con, command, config, scenario=scenario, run_id=run_id)
     result = AnalyzeResult(run_id=run_id)
-    try:
+    with transaction(con):
+        record_assumptions(con, run_id, config)
+    for name, fn in _stage_functions():
+        say(f"planner: {name} ...")
         with transaction(con):
-            record_assumptions(con, run_id, config)
-        for name, fn in _stage_functions():
-            say(f"planner: {name} ...")
-            with transaction(con):
-                stage = fn(con, config, run_id)
-            result.stages.append(stage)
-        result.checks = run_checks(con, run_id)
-    except BaseException as exc:
-        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
-        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
-        raise
+            stage = fn(con, config, run_id)
+        result.stages.append(stage)
+    result.checks = run_checks(con, run_id)
     if any(c.failing_rows and c.blocking for c in result.checks):
         result.exit_code = int(ExitCode.CHECK_FAILED)
     elif any(s.findings for s in result.stages) or any(c.failing_rows for c in result.checks):
         result.exit_code = int(ExitCode.FINDINGS)
+    return result
+
+
+def analyze(con: duckdb.DuckDBPyConnection, config: Config, *, command: str = "analyze",
+            scenario: str | None = None, run_id: str | None = None,
+            progress: Callable[[str], None] | None = None) -> AnalyzeResult:
+    """Record a run, run every stage over everything ingested, close the run with its exit code.
+    A failing stage rolls back alone and stops the run."""
+    run_id = start_run(con, command, config, scenario=scenario, run_id=run_id)
+    try:
+        result = run_stages(con, config, run_id, progress)
+    except BaseException as exc:
+        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
+        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
+        raise
     finish_run(con, run_id, result.exit_code, "; ".join(result.warnings)[:1000] or None)
     return result
 

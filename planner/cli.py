@@ -284,6 +284,30 @@ def sql(
     return 0
 
 
+# ---------------------------------------------------------------- run
+
+@app.command("run")
+@handle_errors
+def run_cmd(
+    export_dir: Annotated[Path, typer.Argument(help="The folder your exports land in (walked recursively).")],
+    out: Annotated[Path, typer.Option("--out", help="Reports go to OUT/<run_id>/ and OUT/latest/.")] = Path("reports"),
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    wait: WaitOpt = 0.0,
+) -> int:
+    """The nightly job: load new files, analyse, write reports, compare with the previous run."""
+    from planner import nightly
+
+    cfg = _config(config)
+    result = nightly.run(export_dir, out, config=cfg, db_path=db, wait=wait, progress=None if quiet else _err)
+    for w in result.warnings:
+        _err(f"planner: warning: {w}")
+    if not quiet and result.latest is not None:
+        _err(f"planner: run {result.run_id}: report {result.latest / 'plan.html'}")
+    return result.exit_code
+
+
 # ---------------------------------------------------------------- demo
 
 @app.command()

@@ -1,18 +1,155 @@
-"""The whole job as functions: `demo` (generate, then load and summarise)."""
+"""The whole job as functions: `run` (the nightly job) and `demo` (generate, then run).
+
+`run` holds the database lock for its whole length (a second run gets exit 4, or waits with
+`--wait`), loads only files it has not seen, analyses everything in one stage-per-transaction
+pass, writes reports into `OUT/<run_id>/` (each file written beside its target and renamed) and
+then points `OUT/latest` at that folder with one atomic rename. A kill at any moment leaves the
+database and `latest` as before the run or as after it; the next run completes normally.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from planner import analyze as analyze_mod
 from planner import db as dbmod
-from planner import generate, ingest
-from planner.config import Config
-from planner.errors import ExitCode
-from planner.runs import finish_run, record_assumptions, start_run
+from planner import ingest
+from planner.config import Config, SourceMapping
+from planner.errors import ExitCode, UsageError
+from planner.runs import finish_run, new_run_id, start_run
 
+if TYPE_CHECKING:
+    import duckdb
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    exit_code: int
+    files: list[ingest.FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    report_dir: Path | None = None
+    latest: Path | None = None
+    summary: list[str] = field(default_factory=list)
+
+
+def _options_for(config: Config, export_dir: Path, base: ingest.IngestOptions) -> Callable[[Path], ingest.IngestOptions]:
+    """Per-file ingest options from the first `[[sources]]` whose glob matches the file's path
+    relative to the export folder; auto-detection otherwise."""
+    from dataclasses import replace
+
+    def pick(path: Path) -> ingest.IngestOptions:
+        rel = path.relative_to(export_dir).as_posix() if path.is_relative_to(export_dir) else path.name
+        for src in config.sources:
+            if fnmatch.fnmatch(rel, src.glob) or fnmatch.fnmatch(path.name, src.glob):
+                return _apply(base, src, replace)
+        return base
+
+    return pick
+
+
+def _apply(base: ingest.IngestOptions, src: SourceMapping, replace: Any) -> ingest.IngestOptions:
+    return replace(base, format=src.format if src.format != "auto" or not src.map else "generic",
+                   mapping=dict(src.map), sets=dict(src.set), ts_unit=src.ts_unit, ts_origin=src.ts_origin,
+                   tz=src.tz, allow_any_ts=src.allow_any_ts)
+
+
+def publish_latest(out: Path, run_dir: Path) -> Path:
+    """Point `out/latest` at `run_dir` atomically: a new relative symlink renamed over the old one."""
+    latest = out / "latest"
+    if latest.exists() and not latest.is_symlink():
+        raise UsageError(f"{latest}: exists and is not the link planner manages", hint="move it away and run again")
+    tmp = out / f".latest-{run_dir.name}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(run_dir.name, tmp, target_is_directory=True)
+    os.replace(tmp, latest)
+    return latest
+
+
+def run(export_dir: Path, out: Path, *, config: Config, db_path: Path | None = None, wait: float = 0.0,
+        progress: Say | None = None, formats: tuple[str, ...] = ("json", "md", "html"),
+        run_id: str | None = None, now: Any = None) -> RunResult:
+    say = progress or (lambda _m: None)
+    if not export_dir.is_dir():
+        raise UsageError(f"{export_dir}: not a folder")
+    con = _connect(db_path, config, wait)
+    try:
+        return _run_locked(con, export_dir, out, config, say, formats, run_id or new_run_id(), now)
+    finally:
+        con.close()
+
+
+def _connect(db_path: Path | None, config: Config, wait: float) -> duckdb.DuckDBPyConnection:
+    settings = dbmod.EngineSettings(memory_limit=config.engine.memory_limit, threads=config.engine.threads,
+                                    temp_directory=config.engine.temp_directory)
+    return dbmod.connect(db_path, wait=wait, settings=settings)
+
+
+def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, config: Config, say: Say,
+                formats: tuple[str, ...], run_id: str, now: Any) -> RunResult:
+    try:
+        from planner import report
+    except ImportError:  # until the report module lands
+        report = None
+
+    start_run(con, "run", config, run_id=run_id)
+    result = RunResult(run_id=run_id, exit_code=0)
+    try:
+        _cleanup_interrupted(con)
+        base = ingest.IngestOptions.from_config(config, run_id=run_id)
+        files, warnings = ingest.ingest_paths(
+            con, [export_dir], base, root=export_dir, options_for=_options_for(config, export_dir, base),
+            quick_skip=True, on_file=lambda i, n, r: say(f"planner: [{i}/{n}] {r.path}: {r.status}")
+            if r.status != "skipped" else None)
+        result.files, result.warnings = files, list(warnings)
+        new = [f for f in files if f.status == "loaded"]
+        say(f"planner: {len(new)} new file(s), {sum(f.rows_loaded for f in new)} rows loaded; analysing")
+        analysis = analyze_mod.run_stages(con, config, run_id, progress=say)
+        result.warnings += analysis.warnings
+        result.warnings += [f"{f.path}: {f.error}" for f in files if f.status == "failed"]
+        result.warnings += [f"{f.path}:{(f.first_error or '').removeprefix('row ')} ({f.rows_rejected} rows rejected)"
+                            for f in files if f.rows_rejected]
+        run_dir = out / run_id
+        if report is not None:
+            say(f"planner: writing reports into {run_dir}")
+            report.render(con, run_dir, formats, run_id=run_id, now=now)
+            result.report_dir = run_dir
+            result.latest = publish_latest(out, run_dir)
+        code = analysis.exit_code
+        if code == 0 and (any(f.status == "failed" or f.rows_rejected for f in files) or warnings):
+            code = int(ExitCode.FINDINGS)
+        result.exit_code = code
+    except BaseException as exc:
+        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
+        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
+        raise
+    finish_run(con, run_id, result.exit_code, "; ".join(result.warnings)[:1000] or None)
+    return result
+
+
+def _cleanup_interrupted(con: duckdb.DuckDBPyConnection) -> None:
+    """Analysis rows of runs that never finished are garbage: views show finished runs only, and the
+    next run recomputes everything, so they are removed."""
+    from planner.db import transaction
+
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'run_id' "
+        "AND table_name IN ('segments', 'segment_options', 'segment_scores', 'plan', 'plan_waves', "
+        "'plan_deployments', 'plan_volume', 'plan_cashflow', 'segment_minute_hist', 'segment_daily')").fetchall()]
+    with transaction(con):
+        for t in tables:
+            con.execute(f'DELETE FROM "{t}" WHERE run_id IN (SELECT run_id FROM runs WHERE status = \'interrupted\')')
+
+
+# ---------------------------------------------------------------- demo
 
 @dataclass
 class DemoResult:
@@ -23,30 +160,32 @@ class DemoResult:
 
 
 def demo(out: Path, days: int, seed: int, db_path: Path | None, config: Config,
-         progress: Callable[[str], None] | None = None) -> DemoResult:
+         progress: Say | None = None) -> DemoResult:
+    from planner import generate
+
     say = progress or (lambda _m: None)
     exports = out / "exports"
     say(f"planner demo: generating {days} days of synthetic traffic into {exports}")
     table = generate.traffic(days=days, seed=seed)
-    csv_path = generate.write_generic_csv(table, exports / "gateway-requests.csv")
+    generate.write_generic_csv(table, exports / "gateway-requests.csv")
+    demo_config = config
+    if not config.sources:
+        from dataclasses import replace
+
+        demo_config = replace(config, sources=[SourceMapping(glob="gateway-requests.csv", format="generic",
+                                                             map=generate.GENERIC_MAPPING)])
     db_file = db_path or out / "planner.duckdb"
-    con = dbmod.connect(db_file)
+    result = run(exports, out / "reports", config=demo_config, db_path=db_file, progress=say)
+    con = dbmod.connect(db_file, read_only=True)
     try:
-        run_id = start_run(con, "demo", config)
-        record_assumptions(con, run_id, config)
-        options = ingest.IngestOptions.from_config(config, format="generic", mapping=generate.GENERIC_MAPPING,
-                                                   run_id=run_id)
-        say(f"planner demo: loading {csv_path}")
-        results, _ = ingest.ingest_paths(con, [csv_path], options)
-        failed = [r for r in results if r.status == "failed"]
-        code = ExitCode.USAGE if failed else (ExitCode.FINDINGS if any(r.rows_rejected for r in results) else ExitCode.OK)
         headers, rows = _summary(con)
-        finish_run(con, run_id, int(code))
     finally:
         con.close()
-    closing = [f"planner demo: {sum(r.rows_loaded for r in results)} rows loaded into {db_file}",
+    html = (result.latest or out) / "plan.html"
+    closing = [f"planner demo: database {db_file}",
+               f"planner demo: report {html}",
                f"planner demo: explore with: planner sql --db {db_file} 'select * from v_daily_spend limit 20'"]
-    return DemoResult(headers=headers, rows=rows, closing=closing, exit_code=int(code))
+    return DemoResult(headers=headers, rows=rows, closing=closing, exit_code=result.exit_code)
 
 
 def _summary(con: Any) -> tuple[list[str], list[list[Any]]]:

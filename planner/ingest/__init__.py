@@ -359,10 +359,12 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, source_id: str) -> bool:
 def _record_source(con: duckdb.DuckDBPyConnection, file: SourceFile, fmt: str | None, result: FileResult,
                    options: IngestOptions) -> None:
     con.execute(
-        "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?)",
-        [file.source_id, str(file.path), fmt, file.size, result.rows_read, result.rows_loaded,
+        "INSERT OR REPLACE INTO sources (source_id, path, format, bytes, rows_read, rows_loaded, rows_rejected, "
+        "rows_duplicate, options, ingested_at, run_id, status, error, mtime_ns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+        [file.source_id, str(file.origin or file.path), fmt, file.size, result.rows_read, result.rows_loaded,
          result.rows_rejected, result.rows_duplicate, json.dumps(options.recorded(), sort_keys=True),
-         options.run_id, result.status, result.error],
+         options.run_id, result.status, result.error, file.mtime_ns],
     )
 
 
@@ -436,13 +438,38 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
         raise
 
 
+def seen_files(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, str]]:
+    """path → (bytes, mtime_ns, source_id) of every loaded file."""
+    rows = con.execute("SELECT path, bytes, mtime_ns, source_id FROM sources WHERE status = 'loaded' "
+                       "AND mtime_ns IS NOT NULL").fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
 def ingest_paths(con: duckdb.DuckDBPyConnection, paths: list[Path], options: IngestOptions,
                  on_file: Callable[[int, int, FileResult], None] | None = None,
-                 root: Path | None = None) -> tuple[list[FileResult], list[str]]:
+                 root: Path | None = None,
+                 options_for: Callable[[Path], IngestOptions] | None = None,
+                 quick_skip: bool = False) -> tuple[list[FileResult], list[str]]:
+    """Load every file under `paths`. `options_for` picks per-file options (the nightly job's
+    [[sources]] mappings); `quick_skip` passes over files already loaded with the same path, size
+    and mtime without hashing them (cost grows with new files, not with history)."""
     files, warnings = walk(paths, root=root)
+    seen = seen_files(con) if quick_skip else {}
     results: list[FileResult] = []
     for i, path in enumerate(files, 1):
-        result = load_file(con, path, options)
+        known = seen.get(str(path))
+        if known is not None:
+            try:
+                st = path.stat()
+                if (st.st_size, st.st_mtime_ns) == known[:2]:
+                    result = FileResult(path=str(path), format=None, source_id=known[2], status="skipped")
+                    results.append(result)
+                    if on_file:
+                        on_file(i, len(files), result)
+                    continue
+            except OSError:
+                pass
+        result = load_file(con, path, options_for(path) if options_for else options)
         results.append(result)
         if on_file:
             on_file(i, len(files), result)

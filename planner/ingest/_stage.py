@@ -162,9 +162,7 @@ def typed_from_raw(fieldname: str, x: str, raw_type: str, options: IngestOptions
     if kind == "bool":
         if t == "BOOLEAN":
             return x
-        v = f"lower({_slow_text(x if text else f'CAST({x} AS VARCHAR)')})"
-        return (f"CASE WHEN {v} IN ('true', 't', '1', 'yes', 'y') THEN true "
-                f"WHEN {v} IN ('false', 'f', '0', 'no', 'n') THEN false END")
+        return _lookup(x if text else f"CAST({x} AS VARCHAR)", _BOOLS, "BOOLEAN")
     v = x if text else f"CAST({x} AS VARCHAR)"
     if kind == "text":
         return v
@@ -172,21 +170,33 @@ def typed_from_raw(fieldname: str, x: str, raw_type: str, options: IngestOptions
         return f"nullif({v}, '')"
     if kind == "lstr":
         return f"lower(nullif({v}, ''))"
-    low = f"lower({_slow_text(v)})"
     if kind == "grain":
-        return f"CASE WHEN {low} IN ('request', 'bucket') THEN {low} END"
+        return _lookup(v, {"request": "'request'", "bucket": "'bucket'"}, "VARCHAR")
     if kind == "sens":
-        return f"CASE WHEN {low} IN ('public', 'internal', 'confidential', 'regulated') THEN {low} END"
+        return _lookup(v, {c: f"'{c}'" for c in ("public", "internal", "confidential", "regulated")}, "VARCHAR")
     if kind == "status":
-        return (
-            f"CASE WHEN {low} IN ('ok', 'success', 'succeeded', 'successful', 'completed', 'complete', 'true', "
-            f"'stop') OR regexp_full_match({low}, '2\\d\\d') THEN 'ok' "
-            f"WHEN {low} IN ('error', 'failure', 'failed', 'fail', 'cancelled', 'canceled', 'timeout', 'aborted', "
-            f"'false', 'rejected') OR regexp_full_match({low}, '[1345]\\d\\d') THEN 'error' END"
-        )
+        return _lookup(v, _STATUSES, "VARCHAR",
+                       fallback=lambda low: f"CASE WHEN regexp_full_match({low}, '2\\d\\d') THEN 'ok' "
+                                            f"WHEN regexp_full_match({low}, '[1345]\\d\\d') THEN 'error' END")
     if kind == "ts":
         return _ts_sql(x, t, options)
     raise AssertionError(kind)
+
+
+_BOOLS = {**{k: "true" for k in ("true", "t", "1", "yes", "y")}, **{k: "false" for k in ("false", "f", "0", "no", "n")}}
+_STATUSES = {**{k: "'ok'" for k in ("ok", "success", "succeeded", "successful", "completed", "complete", "true",
+                                      "stop", "200")},
+             **{k: "'error'" for k in ("error", "failure", "failed", "fail", "cancelled", "canceled", "timeout",
+                                         "aborted", "false", "rejected")}}
+
+
+def _lookup(v: str, table: dict[str, str], sql_type: str, fallback=None) -> str:  # type: ignore[no-untyped-def]
+    """Map text through `table`: exact spelling first (a simple CASE: no join, prunable), then the
+    trimmed, lower-cased text, then `fallback(lowered)` when given."""
+    exact = " ".join(f"WHEN {quote_literal(k)} THEN {val}" for k, val in table.items())
+    low = f"lower({_slow_text(v)})"
+    slow = f"CASE {low} {exact} ELSE {fallback(low) if fallback else 'NULL'} END"
+    return f"CAST(CASE {v} {exact} ELSE {slow} END AS {sql_type})"
 
 
 def typed_sql(fieldname: str, src: FieldSource, options: IngestOptions) -> str:
@@ -379,26 +389,33 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
     ]
     raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"]
     cases = "\n            ".join(_error_cases(source, options, min_ts, future_hours))
-    event_id = (
-        "CASE WHEN request_id IS NOT NULL THEN md5(to_json(['r', provider, request_id])) "
-        "WHEN grain = 'bucket' THEN md5(to_json(['b', provider, CAST(ts AS VARCHAR), CAST(ts_end AS VARCHAR), model, "
-        "project, api_key_id, user_id, CAST(batch AS VARCHAR), service_tier, kind, workload, "
-        "CAST(to_json(map_entries(tags)) AS VARCHAR)])) "
-        f"ELSE md5({quote_literal(source_id + ':')} || source_row) END"
-    )
+    def key(*parts: str) -> str:
+        # unit separators between parts, a record separator for NULL: unambiguous and cheap
+        return "md5(" + " || chr(31) || ".join(f"coalesce(CAST({p} AS VARCHAR), chr(30))" for p in parts) + ")"
+
+    request_key = key("'r'", "provider", "request_id")
+    bucket_key = key("'b'", "provider", "ts", "ts_end", "model", "project", "api_key_id", "user_id", "batch",
+                     "service_tier", "kind", "workload", "tags")
+    by_record = f"md5({quote_literal(source_id + ':')} || source_row)"
+    # decided per source, so a request log never computes the bucket key's inputs for nothing
+    event_id = by_record
+    if "grain" in source.fields or source.grain == "bucket":
+        event_id = f"CASE WHEN grain = 'bucket' THEN {bucket_key} ELSE {event_id} END"
+    if "request_id" in source.fields:
+        event_id = f"CASE WHEN request_id IS NOT NULL THEN {request_key} ELSE {event_id} END"
     raw = sensitivity.redact_sql("to_json(_rec)")
     return f"""
 WITH
-src AS (SELECT * FROM {source.relation}),
-parsed AS (
+src AS NOT MATERIALIZED (SELECT * FROM {source.relation}),
+parsed AS NOT MATERIALIZED (
     SELECT {", ".join(parsed)}
     FROM src
 ),
-canonical AS (
+canonical AS NOT MATERIALIZED (
     SELECT source_row, _rec, {", ".join(canon + raws)}
     FROM parsed
 ),
-checked AS (
+checked AS NOT MATERIALIZED (
     SELECT *,
         CASE
             {cases}
@@ -418,13 +435,18 @@ FROM checked
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: MappedSource, source_id: str, options: IngestOptions) -> None:
-    """Create the temp table `_stage` holding every record of the file, parsed and checked."""
+    """Define the temp view `_stage`: every record of the file, parsed and checked.
+
+    A view, not a table: the insert streams the parse straight into `usage` (memory stays flat
+    however large the file), and queries that need only a few columns (counts, rejects) let
+    DuckDB skip the rest of the work.
+    """
     sql = build_stage_sql(
         source, source_id, options, min_ts=options.min_ts, future_hours=options.future_hours,
         fingerprint_chars=options.fingerprint_chars,
     )
-    con.execute("DROP TABLE IF EXISTS _stage")
-    con.execute(f"CREATE TEMP TABLE _stage AS {sql}")
+    con.execute("DROP VIEW IF EXISTS _stage")
+    con.execute(f"CREATE TEMP VIEW _stage AS {sql}")
 
 
 @dataclass
@@ -436,40 +458,41 @@ class Counts:
     first_error: str | None = None
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None) -> int:
+    row = con.execute(sql, params).fetchone() if params else con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None, *,
            may_repeat: bool = True) -> Counts:
-    """Dedupe `_stage`, upsert good rows into usage, copy bad rows to rejected; return the counts.
+    """Insert the good rows of `_stage` into usage, the bad ones into rejected, then settle repeats:
+    within the file (the most complete copy wins) and against stored events (an upsert: the more
+    complete copy stays). Returns the counts.
 
     `may_repeat=False` when event ids come from the record number (no request id, no buckets): a
     file cannot repeat those, so the duplicate search is skipped.
     """
-    if may_repeat:
-        con.execute(load_sql("stages/ingest_dups"))
-    else:
-        con.execute("CREATE OR REPLACE TEMP TABLE _dup_losers (source_row BIGINT)")
-    con.execute(load_sql("stages/ingest_incoming"))
-    con.execute(load_sql("stages/ingest_reject"), {"path": path, "run_id": run_id})
-    row = con.execute(load_sql("stages/ingest_counts")).fetchone()
-    assert row is not None
-    read, rejected, incoming = (int(v or 0) for v in row)
-    overlap = con.execute(load_sql("stages/ingest_overlap")).fetchone()
-    if overlap and overlap[0]:
-        con.execute(load_sql("stages/ingest_supersede"))
-        loaded_row = con.execute(load_sql("stages/ingest_insert")).fetchone()
-    else:
-        loaded_row = con.execute(load_sql("stages/ingest_insert_all")).fetchone()
-    loaded = int(loaded_row[0]) if loaded_row else 0
-    first = con.execute(
-        "SELECT source_row, _err_field, _err_reason FROM _stage WHERE _err_reason IS NOT NULL "
-        "ORDER BY source_row LIMIT 1"
-    ).fetchone()
-    con.execute("DROP VIEW IF EXISTS _incoming")
-    con.execute("DROP TABLE IF EXISTS _dup_losers")
-    con.execute("DROP TABLE IF EXISTS _stage")
-    return Counts(
-        rows_read=read, rows_loaded=loaded, rows_rejected=rejected, rows_duplicate=read - rejected - loaded,
-        first_error=f"row {first[0]}: {first[1]}: {first[2]}" if first else None,
-    )
+    params = {"source_id": source_id}
+    read = _count(con, "SELECT count(*) FROM _stage")
+    inserted = _count(con, load_sql("stages/ingest_insert_good"))
+    rejected = read - inserted
+    first = None
+    if rejected:
+        con.execute(load_sql("stages/ingest_reject"), {"path": path, "run_id": run_id})
+        row = con.execute("SELECT source_row, field, reason FROM rejected WHERE source_id = ? "
+                          "ORDER BY source_row LIMIT 1", [source_id]).fetchone()
+        first = f"row {row[0]}: {row[1]}: {row[2]}" if row else None
+    repeats = 0
+    if may_repeat and inserted:
+        repeats += _count(con, load_sql("stages/ingest_dedupe_file"), params)
+    if inserted:
+        con.execute(load_sql("stages/ingest_conflicts"), params)
+        repeats += _count(con, "SELECT count(*) FROM _conflicts WHERE NOT new_wins")
+        con.execute(load_sql("stages/ingest_settle_conflicts"), params)
+        con.execute("DROP TABLE IF EXISTS _conflicts")
+    con.execute("DROP VIEW IF EXISTS _stage")
+    return Counts(rows_read=read, rows_loaded=inserted - repeats, rows_rejected=rejected, rows_duplicate=repeats,
+                  first_error=first)
 
 
 def check_columns(path: str, available: list[str], wanted: dict[str, str]) -> None:

@@ -224,9 +224,10 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
         _retry_for_quirks(file, options, exc)
         raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
     stage(con, source, file.source_id, options)
-    con.execute("DROP TABLE IF EXISTS _raw")
     malformed, first_malformed = _reject_malformed(con, file, options) if lenient else (0, None)
     counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat)
+    for table in ("_raw", "_csv_rejects", "_csv_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     return LoadResult(rows_read=counts.rows_read + malformed, rows_loaded=counts.rows_loaded,
                       rows_rejected=counts.rows_rejected + malformed, rows_duplicate=counts.rows_duplicate,
                       first_error=_first(first_malformed, counts.first_error), warnings=_header_warnings(source))
@@ -260,8 +261,6 @@ def _reject_malformed(con: duckdb.DuckDBPyConnection, file: SourceFile, options:
     con.execute(f"UPDATE rejected SET raw = left({redact_sql('raw')}, {int(options.raw_max_bytes)}) "
                 "WHERE source_id = ? AND field IS NULL AND raw IS NOT NULL", [file.source_id])
     row = con.execute("SELECT count(*), min(CAST(line AS BIGINT)) - 1, arg_min(error_type, line) FROM _csv_rejects").fetchone()
-    con.execute("DROP TABLE IF EXISTS _csv_rejects")
-    con.execute("DROP TABLE IF EXISTS _csv_scans")
     n = int(row[0]) if row else 0
     return n, (f"row {row[1]}: {str(row[2]).lower()}" if n else None)
 

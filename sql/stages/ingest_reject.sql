@@ -1,4 +1,4 @@
--- ingest_reject: every row of the staged file that failed a check, with its reason. Never dropped.
+-- ingest_reject: every record of the staged file that failed a check, with its reason. Never dropped.
 insert into rejected by name
 select
     source_id,

@@ -137,6 +137,7 @@ class Resolution:
     gp_model: str | None
     status: str            # priced | override | unknown_model | unknown_provider | unsupported
     reason: str | None = None
+    lookup_ref: str | None = None   # the spelling genai-prices resolved (e.g. with the Fireworks prefix)
 
 
 def canonical_provider(provider: str | None) -> str | None:
@@ -147,6 +148,11 @@ def canonical_provider(provider: str | None) -> str | None:
 
 
 def _lookup(snapshot: DataSnapshot, provider: str | None, model: str) -> tuple[Any, Any] | None:
+    found = _lookup_ref(snapshot, provider, model)
+    return None if found is None else (found[0], found[1])
+
+
+def _lookup_ref(snapshot: DataSnapshot, provider: str | None, model: str) -> tuple[Any, Any, str] | None:
     """genai-prices' own lookup, then the spellings it misses (Fireworks prefix, date suffixes)."""
     tries = [model]
     if provider == "fireworks" and not model.startswith("accounts/"):
@@ -158,9 +164,10 @@ def _lookup(snapshot: DataSnapshot, provider: str | None, model: str) -> tuple[A
         tries.extend(re.sub(r"^(us|eu|apac|global|jp|au|ca|us-gov)\.", "", t) for t in list(tries))
     for t in tries:
         try:
-            return snapshot.find_provider_model(t, None, provider, None)
+            gp_provider, model_info = snapshot.find_provider_model(t, None, provider, None)
         except LookupError:
             continue
+        return gp_provider, model_info, t
     return None
 
 
@@ -198,16 +205,16 @@ def normalise(snapshot: DataSnapshot, config: Config, provider: str | None, mode
     if prov is not None and not _provider_exists(snapshot, prov):
         return Resolution(provider, model, None, prov, None, "unknown_provider",
                           f"provider {prov!r} is not in the price snapshot")
-    found = _lookup(snapshot, prov, name)
+    found = _lookup_ref(snapshot, prov, name)
     if found is None and prov is None:
         return Resolution(provider, model, None, None, None, "unknown_model",
                           f"no provider given and no provider's models match {name!r}")
     if found is None:
         return Resolution(provider, model, None, prov, None, "unknown_model",
                           f"model {name!r} is not in the price snapshot for provider {prov!r}")
-    gp_provider, gp_model = found
+    gp_provider, gp_model, ref = found
     return Resolution(provider, model, gp_model.id, gp_provider.id, gp_model.id, "priced",
-                      "; ".join(steps) or None)
+                      "; ".join(steps) or None, ref)
 
 
 def _provider_exists(snapshot: DataSnapshot, provider: str | None) -> bool:
@@ -325,7 +332,9 @@ def periods_of(model: Any, fallback_day: date) -> list[Period]:
             rep_day = start.date()
         for w_from, w_to in windows:
             at = datetime.combine(rep_day, w_from or time(12), tzinfo=UTC)
-            out.append(Period(start, end, w_from, (w_to or _END_OF_DAY) if w_from is not None else None, at))
+            # daily_to is inclusive (the next window's start less 1 µs, DuckDB's precision)
+            last = (datetime.combine(date(2000, 1, 1), w_to) - timedelta(microseconds=1)).time() if w_to else _END_OF_DAY
+            out.append(Period(start, end, w_from, last if w_from is not None else None, at))
     return out
 
 
@@ -564,7 +573,9 @@ def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
             rows = _override_only_rows(pair[0], res, entry["keys"], ov, failed, source, run_id)
             price_rows.extend(rows)
             continue
-        gp_provider, model = snapshot.find_provider_model(res.gp_model, None, res.gp_provider, None)
+        found = _lookup(snapshot, res.gp_provider, res.lookup_ref or res.gp_model)
+        assert found is not None, res
+        gp_provider, model = found
         if getattr(model.get_prices(datetime.combine(source.snapshot_date, time(), tzinfo=UTC)), "input_mtok",
                    None) is None and not _is_free(model):
             resolutions[pair] = replace(res, model_ref=None, status="unsupported",
@@ -933,3 +944,43 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
 
 def describe_models(resolutions: Iterable[Resolution]) -> list[dict[str, Any]]:
     return [r.__dict__ for r in resolutions]
+
+
+# ---------------------------------------------------------------- `planner prices`
+
+@dataclass
+class PriceTable:
+    headers: list[str]
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+
+def price_table(con: duckdb.DuckDBPyConnection, *, book: bool = False, model: str | None = None,
+                provider: str | None = None) -> PriceTable:
+    """The prices in use (or the price book) as display rows: money as decimal strings, never floats."""
+    rows = fetch_dicts(con, load_sql("stages/price_book_table" if book else "stages/price_table"))
+    if provider:
+        want = canonical_provider(provider)
+        rows = [r for r in rows if canonical_provider(r["provider"]) == want]
+    if model:
+        rows = [r for r in rows if model.lower() in (r["model_ref"] or "").lower()]
+    out = [{k: _display(v) for k, v in r.items()} for r in rows]
+    headers = list(out[0]) if out else ["provider", "model_ref"]
+    notes = []
+    snap = fetch_dicts(con, "SELECT DISTINCT snapshot_date, source FROM "
+                            + ("api_price_book" if book else "prices") + " ORDER BY 1, 2")
+    for s in snap:
+        notes.append(f"prices: {s['source']}, snapshot {s['snapshot_date']}")
+    if not rows:
+        notes.append("prices: no prices in this database yet; run `planner analyze` to price the usage"
+                     if not (model or provider) else "prices: nothing matches the filters")
+    return PriceTable(headers, out, notes)
+
+
+def _display(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        text = format(v.normalize(), "f")
+        return text
+    if isinstance(v, date | datetime | time):
+        return v.isoformat()
+    return v

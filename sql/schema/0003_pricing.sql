@@ -29,8 +29,8 @@ create table prices (
     gp_model varchar,
     valid_from timestamp not null,       -- period start, inclusive (0001-01-01 = since ever)
     valid_to timestamp not null,         -- period end, exclusive (9999-12-31 = still in force)
-    daily_from time,                     -- time-of-day window (UTC), NULL = all day
-    daily_to time,
+    daily_from time,                     -- time-of-day window (UTC), inclusive; NULL = all day
+    daily_to time,                       -- inclusive (the next window's start less 1 microsecond)
     context_tier integer not null,       -- 0 = base tier
     input_above bigint not null,         -- the tier holds requests with input_tokens > input_above ...
     input_up_to bigint not null,         -- ... and <= input_up_to

@@ -7,7 +7,8 @@ select
     batch,
     case when valid_from > timestamp '0001-01-01' then cast(valid_from as date) end as valid_from,
     case when valid_to < timestamp '9999-12-31' then cast(valid_to as date) end as valid_to,
-    case when daily_from is not null then strftime(daily_from, '%H:%M') || '-' || strftime(daily_to, '%H:%M') end
+    case when daily_from is not null then substr(cast(daily_from as varchar), 1, 5) || '-'
+        || substr(cast(daily_to + interval 1 microsecond as varchar), 1, 5) end
         as daily_window,
     case
         when input_above < 0 and input_up_to = 9223372036854775807 then 'all'

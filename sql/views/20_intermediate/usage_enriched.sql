@@ -33,7 +33,7 @@ priced as (
         and p.service_tier is not distinct from u.service_tier
         and u.ts >= p.valid_from
         and u.ts < p.valid_to
-        and (p.daily_from is null or (cast(u.ts as time) >= p.daily_from and cast(u.ts as time) < p.daily_to))
+        and (p.daily_from is null or (cast(u.ts as time) >= p.daily_from and cast(u.ts as time) <= p.daily_to))
         and u.tier_input_tokens > p.input_above
         and u.tier_input_tokens <= p.input_up_to
 ),

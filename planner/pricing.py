@@ -849,7 +849,7 @@ def price_shapes(con: duckdb.DuckDBPyConnection, shapes: Any, *, relation: str =
     Returns an Arrow table: shape_id, the book row's key columns, cost_usd (DECIMAL), variant_fits."""
     con.register(relation, shapes)
     try:
-        return con.execute(load_sql("stages/price_shapes").replace("shape_input", relation)).to_arrow_table()
+        return con.sql(load_sql("stages/price_shapes").replace("shape_input", relation)).to_arrow_table()
     finally:
         con.unregister(relation)
 

@@ -6,11 +6,11 @@ with
 shapes as (
     select
         shape_id,
-        cast(requests as decimal(38, 10)) as requests,
-        cast(input_tokens as decimal(38, 10)) as input_tokens,
-        cast(coalesce(cached_input_tokens, 0) as decimal(38, 10)) as cached_input_tokens,
-        cast(coalesce(cache_write_tokens, 0) as decimal(38, 10)) as cache_write_tokens,
-        cast(output_tokens as decimal(38, 10)) as output_tokens,
+        cast(requests as decimal(38, 4)) as requests,
+        cast(input_tokens as decimal(38, 4)) as input_tokens,
+        cast(coalesce(cached_input_tokens, 0) as decimal(38, 4)) as cached_input_tokens,
+        cast(coalesce(cache_write_tokens, 0) as decimal(38, 4)) as cache_write_tokens,
+        cast(output_tokens as decimal(38, 4)) as output_tokens,
         coalesce(p95_input_tokens, input_tokens) as tier_input_tokens,
         coalesce(batch, false) as batch
     from shape_input
@@ -62,13 +62,14 @@ final as (
         long_context,
         variant_fits,
         cast(
-            requests * (
+            requests * cast(
                 (input_tokens - cached_input_tokens - cache_write_tokens) * in_p * 0.000001
                 + cached_input_tokens * coalesce(cached_p, in_p) * 0.000001
                 + cache_write_tokens * coalesce(write_p, in_p) * 0.000001
                 + output_tokens * coalesce(out_p, 0) * 0.000001
                 + coalesce(request_kusd, 0) * 0.001
-            ) as decimal(38, 10)
+                as decimal(38, 16))
+            as decimal(38, 10)
         ) as cost_usd
     from priced
 )

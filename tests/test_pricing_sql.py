@@ -83,7 +83,7 @@ def test_doc_query_rederives_every_daily_spend_figure(tmp_path):
         if cost is None:  # gpt-4o with unknown output tokens: unpriced in both
             assert got is None
             continue
-        assert abs(Decimal(got) - cost) <= TOL, (day, provider, model, got, cost)
+        assert got == cost, (day, provider, model, got, cost)
     con.close()
 
 

@@ -17,14 +17,13 @@ priced as (
         p.price_key,
         p.failed_billing,
         p.output_mtok,
-        (u.input_tokens - coalesce(u.cached_input_tokens, 0) - coalesce(u.cache_write_tokens, 0))
-            * p.input_mtok * 0.000001
-        + coalesce(u.cached_input_tokens, 0) * coalesce(p.cached_input_mtok, p.input_mtok) * 0.000001
-        + coalesce(u.cache_write_tokens, 0) * coalesce(p.cache_write_mtok, p.input_mtok) * 0.000001
-            as input_cost_usd,
-        coalesce(u.output_tokens, 0) * coalesce(p.output_mtok, 0) * 0.000001
-        + coalesce(u.requests, 1) * coalesce(p.request_kusd, 0) * 0.001
-            as other_cost_usd
+        p.request_kusd,
+        -- token x USD-per-million sums, scaled once below: exact DECIMAL, no per-term rounding
+        (u.input_tokens - coalesce(u.cached_input_tokens, 0) - coalesce(u.cache_write_tokens, 0)) * p.input_mtok
+        + coalesce(u.cached_input_tokens, 0) * coalesce(p.cached_input_mtok, p.input_mtok)
+        + coalesce(u.cache_write_tokens, 0) * coalesce(p.cache_write_mtok, p.input_mtok)
+            as input_token_usd_mtok,
+        coalesce(u.output_tokens, 0) * coalesce(p.output_mtok, 0) as output_token_usd_mtok
     from usage_rows as u
     left join prices as p
         on p.model_ref = u.model_ref
@@ -41,20 +40,22 @@ priced as (
 costed as (
     select
         *,
+        -- DECIMAL(38,16) USD: tokens x USD per million x 0.000001 (never `/`, which yields DOUBLE)
         case
             when price_key is null then null
-            when status = 'error' and failed_billing = 'input_only' then cast(input_cost_usd as decimal(38, 10))
-            when status = 'error' then cast(0 as decimal(38, 10))
+            when status = 'error' and failed_billing = 'input_only' then input_token_usd_mtok * 0.000001
+            when status = 'error' then cast(0 as decimal(38, 16))
             when output_tokens is null and output_mtok is not null then null
-            else cast(input_cost_usd + other_cost_usd as decimal(38, 10))
+            else (input_token_usd_mtok + output_token_usd_mtok) * 0.000001
+                + coalesce(requests, 1) * coalesce(request_kusd, 0) * 0.001
         end as row_cost_usd
     from priced
 ),
 
 final as (
     select
-        c.* exclude (tier_input_tokens, price_key, failed_billing, output_mtok, input_cost_usd, other_cost_usd,
-                     row_cost_usd),
+        c.* exclude (tier_input_tokens, price_key, failed_billing, output_mtok, request_kusd, input_token_usd_mtok,
+                     output_token_usd_mtok, row_cost_usd),
         c.price_key,
         c.row_cost_usd as cost_usd,
         c.row_cost_usd is not null as priced,

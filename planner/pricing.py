@@ -617,10 +617,13 @@ def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
         needs = refs != {res.model_ref}
         model_rows.append((pair[0], pair[1], res.model_ref, res.gp_provider, res.gp_model, res.status, res.reason,
                            pairs[pair]["rows"], needs, run_id))
-    con.execute("DELETE FROM price_models")
-    con.execute("DELETE FROM prices")
-    _insert(con, "price_models", MODEL_COLUMNS, model_rows)
-    _insert(con, "prices", PRICE_COLUMNS, price_rows)
+    # rewrite the two small tables only when something changed (a steady nightly run rewrites nothing)
+    if _changed(con, "price_models", MODEL_COLUMNS, model_rows):
+        con.execute("DELETE FROM price_models")
+        _insert(con, "price_models", MODEL_COLUMNS, model_rows)
+    if _changed(con, "prices", PRICE_COLUMNS, price_rows):
+        con.execute("DELETE FROM prices")
+        _insert(con, "prices", PRICE_COLUMNS, price_rows)
     updated = sum(1 for r in model_rows if r[8])
     if updated:
         con.execute(load_sql("stages/price_fill_model_ref"))
@@ -682,6 +685,15 @@ def _override_only_rows(provider: str | None, res: Resolution, keys: Mapping[tup
                        f"planner.toml override ({_override_text(ov)})", None,
                        replace(source, source=override_source), run_id)
             for (batch, st) in sorted(keys, key=lambda k: (str(k[0]), str(k[1])))]
+
+
+def _changed(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> bool:
+    """True unless `table` already holds exactly `rows` (run_id aside: it is the last column of both)."""
+    cols = ", ".join(columns[:-1])
+    current = con.execute(f"SELECT {cols} FROM {table}").fetchall()
+    if len(current) != len(rows):
+        return True
+    return sorted(map(repr, current)) != sorted(repr(r[:-1]) for r in rows)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:

@@ -240,3 +240,16 @@ def test_view_runs_as_is_in_duckdb(tmp_path):
     raw = duckdb.connect(str(tmp_path / "t.duckdb"), read_only=True)
     assert raw.execute("select count(*) from v_reconciliation").fetchone()[0] == 2
     raw.close()
+
+
+def test_rows_loaded_after_pricing_are_unpriced_until_the_next_run(tmp_path):
+    con, cfg, _ = make_db(tmp_path, [req(1, "2026-10-20 10:00", "openai", "gpt-4o", 1000, 100)])
+    con.execute(f"insert into usage ({COLS}) values "
+                "('late', 'src2', 1, 'request', '2026-10-21 10:00', 'openai', 'gpt-4o', 1, 1000, null, null, 100, "
+                "true, null, 'ok', null)")
+    reason = con.execute("select reason from v_unpriced").fetchone()[0]
+    assert reason == "rows loaded since the last price run: run planner analyze"
+    with db.transaction(con):
+        pricing.price_usage(con, cfg, None)
+    assert con.execute("select count(*) from v_unpriced").fetchone()[0] == 0
+    con.close()

@@ -1,7 +1,7 @@
 -- v_unpriced: one row per provider x model whose rows could not be priced (cost NULL, never 0), with why.
 with
 unpriced_rows as (
-    select provider, model, model_ref, requests, input_tokens, output_tokens, ts
+    select provider, model, model_ref, price_key, requests, input_tokens, output_tokens, ts
     from usage_enriched
     where not coalesce(priced, false)
 ),
@@ -22,8 +22,9 @@ final as (
         max(u.ts) as last_ts,
         case
             when any_value(r.status) is null then 'not priced yet: run planner analyze'
-            when any_value(r.status) in ('priced', 'override') then 'input or output token count missing'
-            else any_value(r.reason)
+            when any_value(r.status) not in ('priced', 'override') then any_value(r.reason)
+            when bool_or(u.price_key is null) then 'rows loaded since the last price run: run planner analyze'
+            else 'input or output token count missing'
         end as reason
     from unpriced_rows as u
     left join resolved as r

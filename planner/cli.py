@@ -333,6 +333,36 @@ def demo(
     return result.exit_code
 
 
+# ---------------------------------------------------------------- prices
+
+@app.command()
+@handle_errors
+def prices(
+    book: Annotated[bool, typer.Option("--book", help="The API price book (offers a segment could move to).")] = False,
+    model: Annotated[str | None, typer.Option("--model", help="Only model ids containing this text.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """The price table in use: model, provider, prices per million tokens, snapshot date and source."""
+    from planner import pricing
+
+    cfg = _config(config)
+    con = _connect(db, cfg, read_only=True)
+    table = pricing.price_table(con, book=book, model=model, provider=provider)
+    con.close()
+    if json_out:
+        print(json.dumps(table.rows, indent=2))
+    else:
+        _print_table(table.headers, [[row[h] for h in table.headers] for row in table.rows])
+    if not quiet:
+        for line in table.notes:
+            _err(line)
+    return 0
+
+
 # ---------------------------------------------------------------- assumptions
 
 @app.command()

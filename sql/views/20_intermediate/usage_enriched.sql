@@ -1,26 +1,74 @@
 -- usage_enriched: one row per usage row (request or bucket) with what it cost and where it went.
 -- context_band is decided per request from that request's input; for buckets from the mean per request.
+-- cost_usd: the row's tokens at the unit prices of the one `prices` row matching its key (provider,
+-- model_ref, batch, service_tier), whose period holds ts and whose long-context tier holds the request's
+-- own input size (bucket rows have no per-request size: base tier). NULL when the row cannot be priced.
 with
 usage_rows as (
-    select * from usage
+    select
+        *,
+        case when grain = 'request' then coalesce(input_tokens, 0) else 0 end as tier_input_tokens
+    from usage
+),
+
+priced as (
+    select
+        u.*,
+        p.price_key,
+        p.failed_billing,
+        p.output_mtok,
+        p.request_kusd,
+        -- token x USD-per-million sums, scaled once below: exact DECIMAL, no per-term rounding
+        (u.input_tokens - coalesce(u.cached_input_tokens, 0) - coalesce(u.cache_write_tokens, 0)) * p.input_mtok
+        + coalesce(u.cached_input_tokens, 0) * coalesce(p.cached_input_mtok, p.input_mtok)
+        + coalesce(u.cache_write_tokens, 0) * coalesce(p.cache_write_mtok, p.input_mtok)
+            as input_token_usd_mtok,
+        coalesce(u.output_tokens, 0) * coalesce(p.output_mtok, 0) as output_token_usd_mtok
+    from usage_rows as u
+    left join prices as p
+        on p.model_ref = u.model_ref
+        and p.provider is not distinct from u.provider
+        and p.batch is not distinct from u.batch
+        and p.service_tier is not distinct from u.service_tier
+        and u.ts >= p.valid_from
+        and u.ts < p.valid_to
+        and (p.daily_from is null or (cast(u.ts as time) >= p.daily_from and cast(u.ts as time) <= p.daily_to))
+        and u.tier_input_tokens > p.input_above
+        and u.tier_input_tokens <= p.input_up_to
+),
+
+costed as (
+    select
+        *,
+        -- DECIMAL(38,16) USD: tokens x USD per million x 0.000001 (never `/`, which yields DOUBLE)
+        case
+            when price_key is null then null
+            when status = 'error' and failed_billing = 'input_only' then input_token_usd_mtok * 0.000001
+            when status = 'error' then cast(0 as decimal(38, 16))
+            when output_tokens is null and output_mtok is not null then null
+            else (input_token_usd_mtok + output_token_usd_mtok) * 0.000001
+                + coalesce(requests, 1) * coalesce(request_kusd, 0) * 0.001
+        end as row_cost_usd
+    from priced
 ),
 
 final as (
     select
-        u.*,
-        cast(null as varchar) as price_key,
-        cast(null as decimal(38, 10)) as cost_usd,
-        cast(null as boolean) as priced,
+        c.* exclude (tier_input_tokens, price_key, failed_billing, output_mtok, request_kusd, input_token_usd_mtok,
+                     output_token_usd_mtok, row_cost_usd),
+        c.price_key,
+        c.row_cost_usd as cost_usd,
+        c.row_cost_usd is not null as priced,
         case
-            when u.input_tokens is null then null
-            when u.input_tokens / greatest(coalesce(u.requests, 1), 1) <= 8192 then '<=8K'
-            when u.input_tokens / greatest(coalesce(u.requests, 1), 1) <= 32768 then '8K-32K'
-            when u.input_tokens / greatest(coalesce(u.requests, 1), 1) <= 131072 then '32K-128K'
+            when c.input_tokens is null then null
+            when c.input_tokens / greatest(coalesce(c.requests, 1), 1) <= 8192 then '<=8K'
+            when c.input_tokens / greatest(coalesce(c.requests, 1), 1) <= 32768 then '8K-32K'
+            when c.input_tokens / greatest(coalesce(c.requests, 1), 1) <= 131072 then '32K-128K'
             else '>128K'
         end as context_band,
-        case when u.batch then 'batch' else 'interactive' end as mode,
+        case when c.batch then 'batch' else 'interactive' end as mode,
         cast(null as varchar) as segment_id
-    from usage_rows as u
+    from costed as c
 )
 
 select * from final

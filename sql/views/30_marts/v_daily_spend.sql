@@ -9,7 +9,9 @@ select
     sum(output_tokens) as output_tokens,
     sum(cost_usd) as cost_usd,
     count(*) filter (where not coalesce(priced, false)) as unpriced_rows,
-    sum(billed_cost_usd) as billed_cost_usd
+    sum(billed_cost_usd) as billed_cost_usd,
+    sum(requests) filter (where not coalesce(priced, false)) as unpriced_requests,
+    sum(cache_write_tokens) as cache_write_tokens
 from usage_enriched
 group by all
 order by day, provider, model

@@ -183,11 +183,9 @@ def typed_from_raw(fieldname: str, x: str, raw_type: str, options: IngestOptions
     raise AssertionError(kind)
 
 
-_BOOLS = {**{k: "true" for k in ("true", "t", "1", "yes", "y")}, **{k: "false" for k in ("false", "f", "0", "no", "n")}}
-_STATUSES = {**{k: "'ok'" for k in ("ok", "success", "succeeded", "successful", "completed", "complete", "true",
-                                      "stop", "200")},
-             **{k: "'error'" for k in ("error", "failure", "failed", "fail", "cancelled", "canceled", "timeout",
-                                         "aborted", "false", "rejected")}}
+_BOOLS = {**dict.fromkeys(("true", "t", "1", "yes", "y"), "true"), **dict.fromkeys(("false", "f", "0", "no", "n"), "false")}
+_STATUSES = {**dict.fromkeys(("ok", "success", "succeeded", "successful", "completed", "complete", "true", "stop", "200"), "'ok'"),
+             **dict.fromkeys(("error", "failure", "failed", "fail", "cancelled", "canceled", "timeout", "aborted", "false", "rejected"), "'error'")}
 
 
 def _lookup(v: str, table: dict[str, str], sql_type: str, fallback=None) -> str:  # type: ignore[no-untyped-def]

@@ -386,7 +386,11 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind",
     ]
     raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"]
-    cases = "\n            ".join(_error_cases(source, options, min_ts, future_hours))
+    clauses = _error_cases(source, options, min_ts, future_hours)
+    cases = "\n            ".join(clauses)
+    # one cheap OR over every condition first; the detailed CASE (building the message) then runs
+    # only for the rare failing rows instead of walking every WHEN for every row
+    any_error = " OR ".join(f"({c[len('WHEN '):c.index(' THEN ')]})" for c in clauses)
     def key(*parts: str) -> str:
         # unit separators between parts, a record separator for NULL: unambiguous and cheap
         return "md5(" + " || chr(31) || ".join(f"coalesce(CAST({p} AS VARCHAR), chr(30))" for p in parts) + ")"
@@ -415,9 +419,9 @@ canonical AS NOT MATERIALIZED (
 ),
 checked AS NOT MATERIALIZED (
     SELECT *,
-        CASE
+        CASE WHEN {any_error} THEN CASE
             {cases}
-        END AS _err
+        END END AS _err
     FROM canonical
 )
 SELECT
@@ -470,7 +474,8 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     `may_repeat=False` when event ids come from the record number (no request id, no buckets): a
     file cannot repeat those, so the duplicate search is skipped.
     """
-    params = {"source_id": source_id}
+    since = _count(con, "SELECT coalesce(max(rowid), -1) FROM usage")  # rows after it are this file's
+    params = {"since": since}
     read = _count(con, "SELECT count(*) FROM _stage")
     inserted = _count(con, load_sql("stages/ingest_insert_good"))
     rejected = read - inserted
@@ -483,10 +488,10 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     repeats = 0
     if may_repeat and inserted:
         repeats += _count(con, load_sql("stages/ingest_dedupe_file"), params)
-    if inserted:
+    if inserted and _count(con, load_sql("stages/ingest_overlap"), params):
         con.execute(load_sql("stages/ingest_conflicts"), params)
         repeats += _count(con, "SELECT count(*) FROM _conflicts WHERE NOT new_wins")
-        con.execute(load_sql("stages/ingest_settle_conflicts"), params)
+        con.execute(load_sql("stages/ingest_settle_conflicts"))
         con.execute("DROP TABLE IF EXISTS _conflicts")
     con.execute("DROP VIEW IF EXISTS _stage")
     return Counts(rows_read=read, rows_loaded=inserted - repeats, rows_rejected=rejected, rows_duplicate=repeats,

@@ -1,8 +1,6 @@
 -- ingest_settle_conflicts: keep one copy of each repeated event: the stored copy goes when the new
 -- one is more complete, else the new one goes.
 delete from usage
-where (source_id, source_row) in (
-    select (stored_source, stored_row) from _conflicts where new_wins
-    union all
-    select ($source_id, new_row) from _conflicts where not new_wins
+where rowid in (
+    select case when new_wins then stored_key else new_key end from _conflicts
 )

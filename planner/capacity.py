@@ -14,10 +14,13 @@ once with numpy (one segment is one row, one model × GPU × tensor-parallel siz
   the capacity per replica **under the latency target**, never the headline throughput.
 - F8 offline throughput (batch work): per-request GPU time `t_pre + O·t_step(B_mem)/B_mem`.
 
-One refinement over capacity.md: decode attention FLOPs join the compute term at the dense
-decode efficiency. They are negligible for GQA models but not for MLA (DeepSeek), whose absorbed
-attention costs about as much as its active weights at long context; without them the DeepSeek
-1024/8192 point falls outside the MoE band (docs/capacity.md).
+Two refinements over capacity.md's reference implementation (docs/capacity.md explains both):
+- decode attention FLOPs join the compute term at the dense decode efficiency: negligible for GQA,
+  not for MLA (DeepSeek), whose absorbed attention costs about as much as its active weights at long
+  context;
+- replicas over several GPUs pay for their collectives (two per layer per forward pass: a fixed
+  latency plus activation bytes over NVLink/PCIe), which the single-GPU roofline leaves out and
+  which makes a wider replica than needed a cost rather than a free lunch.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ class Settings:
     int4_bytes_per_param: float = 0.56
     ttft_overhead_factor: float = 1.25
     throughput_factor: float = 1.0
+    tp_max_over_minimum: int = 2
+    tp_min_gain: float = 0.05
+    band_dense: float = 0.8
+    band_moe: float = 0.6
+    band_calibrated: float = 0.9
+    comm_efficiency: float = 0.8
+    comm_latency_us: float = 6.0
 
     @classmethod
     def from_config(cls, config: Config) -> Settings:
@@ -89,6 +99,12 @@ class Settings:
             int4_bytes_per_param=config.num("capacity.int4_bytes_per_param"),
             ttft_overhead_factor=config.num("latency.ttft_overhead_factor"),
             throughput_factor=config.num("capacity.throughput_factor"),
+            tp_max_over_minimum=int(config.value("capacity.tensor_parallel.max_over_minimum")),
+            tp_min_gain=config.num("capacity.tensor_parallel.min_gain"),
+            band_dense=config.num("capacity.error_band.dense"), band_moe=config.num("capacity.error_band.moe"),
+            band_calibrated=config.num("capacity.error_band.calibrated"),
+            comm_efficiency=config.num("capacity.communication.efficiency"),
+            comm_latency_us=config.num("capacity.communication.latency_us"),
         )
 
 
@@ -121,6 +137,8 @@ class Deployment:
     flops_decode: float           # effective FLOP/s for expert/dense matmuls in decode
     flops_prefill: float
     flops_attention: float        # effective FLOP/s for attention (dense decode efficiency)
+    comm_fixed_s: float           # per forward pass: latency of its collectives (0 on one GPU)
+    comm_per_token_s: float       # per forward pass and token: activation bytes over the links
     ttft_factor: float
     calibration: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -142,6 +160,12 @@ class Deployment:
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.model.id, self.gpu.id, self.tp)
+
+    def error_band(self, settings: Settings) -> float:
+        """Low end of the throughput estimate's error band (capacity.md §3.4)."""
+        if self.calibration:
+            return settings.band_calibrated
+        return settings.band_moe if self.model.moe else settings.band_dense
 
 
 def _bytes_per_param(precision: str, settings: Settings) -> float:
@@ -212,8 +236,16 @@ def build_deployment(model: Model, gpu: Gpu, tp: int, settings: Settings, *, pre
     dec = settings.throughput_factor * (calibration.decode_factor if calibration else 1.0)
     pre = settings.throughput_factor
     ttft_factor = calibration.ttft_factor if calibration else settings.ttft_overhead_factor
+    # two collectives per layer (attention output, MLP/MoE output) over BF16 activations; a ring
+    # all-reduce moves 2(TP-1)/TP of the bytes per GPU, an in-switch (NVLink SHARP) one about 1x.
+    # MoE expert-parallel all-to-all is sized alike.
+    collectives = 2 * model.layers if tp > 1 else 0
+    comm_fixed = collectives * settings.comm_latency_us * 1e-6
+    link = gpu.link_gbs * GB * settings.comm_efficiency
+    share = 1.0 if gpu.in_switch_reduction else 2.0 * (tp - 1) / tp
+    comm_tok = collectives * share * model.hidden * 2.0 / link if tp > 1 else 0.0
     if gpu.interconnect == "pcie" and tp > 1:
-        notes.append("tensor parallel over PCIe: all-reduce cost not modelled (optimistic)")
+        notes.append(f"tensor parallel over PCIe ({gpu.link_gbs:g} GB/s): all-reduce slows every step")
     return Deployment(
         model=model, gpu=gpu, tp=tp, precision=prec, kv_dtype=kv_dtype, compute_dtype=compute,
         weight_bytes=weights, weight_nonexpert_bytes=w_ne, weight_expert_bytes=w_ex,
@@ -222,18 +254,28 @@ def build_deployment(model: Model, gpu: Gpu, tp: int, settings: Settings, *, pre
         flops_decode=tp * peak_flops * prof.mfu_decode * dec,
         flops_prefill=tp * peak_flops * prof.mfu_prefill * pre,
         flops_attention=tp * peak_flops * settings.dense.mfu_decode * dec,
-        ttft_factor=ttft_factor, calibration=calibration.source if calibration else None, notes=tuple(notes),
+        comm_fixed_s=comm_fixed, comm_per_token_s=comm_tok, ttft_factor=ttft_factor, calibration=calibration.source if calibration else None, notes=tuple(notes),
     )
 
 
 def deployments_for(model: Model, gpu: Gpu, settings: Settings, *, tps: Sequence[int] | None = None,
                     precision: str | None = None,
-                    calibrations: dict[tuple[str, str, int], Calibration] | None = None) -> list[Deployment | str]:
-    """Every tensor-parallel size (1, 2, 4, 8 up to the per-replica cap) as a deployment or a reason."""
-    sizes = tps or [t for t in (1, 2, 4, 8, 16) if t <= settings.max_gpus_per_replica]
+                    calibrations: dict[tuple[str, str, int], Calibration] | None = None) -> list[tuple[int, Deployment | str]]:
+    """(GPUs per replica, deployment or reason): the given sizes, else the smallest size that fits
+    the weights and wider ones up to `tp_max_over_minimum` x that (tensor-parallel choice)."""
     cals = calibrations or {}
-    return [build_deployment(model, gpu, tp, settings, precision=precision, calibration=cals.get((model.id, gpu.id, tp)))
-            for tp in sizes]
+    sizes = list(tps) if tps else [t for t in (1, 2, 4, 8, 16, 32) if t <= settings.max_gpus_per_replica]
+    built = [build_deployment(model, gpu, tp, settings, precision=precision, calibration=cals.get((model.id, gpu.id, tp)))
+             for tp in sizes]
+    if tps:
+        return list(zip(sizes, built, strict=True))
+    fitting = [d.tp for d in built if not isinstance(d, str)]
+    if not fitting:
+        return list(zip(sizes, built, strict=True))
+    widest = min(fitting) * max(settings.tp_max_over_minimum, 1)
+    return [(tp, d if isinstance(d, str) or d.tp <= widest else
+             f"{d.tp} GPUs per replica: more than {settings.tp_max_over_minimum}x the {min(fitting)} that fit")
+            for tp, d in zip(sizes, built, strict=True)]
 
 
 # ---------------------------------------------------------------- vectorised evaluation
@@ -303,6 +345,8 @@ def _dep_arrays(deps: Sequence[Deployment]) -> dict[str, np.ndarray]:
                         if d.model.attention == "mla" else 4.0 * d.model.layers_full * d.model.q_dim),
         "att_win": col(lambda d: 4.0 * d.model.layers_window * d.model.q_dim),
         "ttft_factor": col(lambda d: d.ttft_factor),
+        "comm_fixed": col(lambda d: d.comm_fixed_s),
+        "comm_tok": col(lambda d: d.comm_per_token_s),
     }
 
 
@@ -322,7 +366,7 @@ def _step(d: dict[str, np.ndarray], b: np.ndarray | float, i: np.ndarray, o: np.
     w_read = d["w_ne"] + d["w_ex"] * (1.0 - (1.0 - d["kfrac"]) ** b)
     t_mem = (w_read + b * kv_read) / d["bw"]
     t_cmp = 2.0 * d["p_act"] * b / d["f_dec"] + att_tok * b / d["f_att"]
-    return np.maximum(t_mem, t_cmp)
+    return np.maximum(t_mem, t_cmp) + d["comm_fixed"] + d["comm_tok"] * b
 
 
 def evaluate(deps: Sequence[Deployment], shapes: Shapes, settings: Settings) -> Capacity:

@@ -133,6 +133,8 @@ class Gpu:
     fp4: bool
     interconnect: str
     gpus_per_node: int
+    link_gbs: float
+    in_switch_reduction: bool
     sources: tuple[str, ...]
 
     @property

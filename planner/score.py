@@ -339,9 +339,7 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
     excluded: dict[tuple[str, str, int], str] = {}
     for m in models:
         for g in gpus:
-            sizes = tps or [t for t in (1, 2, 4, 8, 16) if t <= params.settings.max_gpus_per_replica]
-            for t, d in zip(sizes, cap.deployments_for(m, g, params.settings, tps=sizes, precision=precision,
-                                                       calibrations=calibrations), strict=True):
+            for t, d in cap.deployments_for(m, g, params.settings, tps=tps, precision=precision, calibrations=calibrations):
                 if isinstance(d, str):
                     excluded[(m.id, g.id, t)] = d
                 else:
@@ -365,22 +363,32 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
     allowed = model_ok[:, dep_model]
     ha = _ha(frame, params)
     base = np.zeros(s_n) if fallback_base is None else np.nan_to_num(fallback_base, nan=0.0)
-    costs = _fleet(
-        batch=batch[:, None], requests_m=frame.requests_m[:, None], mean_rps=frame.mean_rps[:, None],
-        design_rps=frame.design_rps[:, None], ha=ha[:, None], fallback_base=base[:, None],
-        mu=capres.mu_rps, offline=capres.offline_rps,
-        tp=np.array([d.tp for d in deps], dtype=float)[None, :],
-        price=np.array([params.gpu_prices[d.gpu.id] for d in deps])[None, :],
-        gpn=np.array([d.gpu.gpus_per_node for d in deps], dtype=float)[None, :],
-        p=params, volume=params.volume, api_mult=params.api_price,
-        forced=None if frame.forced_gpus is None else frame.forced_gpus[:, None],
-        hour_profile=frame.hour_profile if params.autoscale else None,
-    )
+    fleet_kw: dict[str, Any] = {
+        "batch": batch[:, None], "requests_m": frame.requests_m[:, None], "mean_rps": frame.mean_rps[:, None],
+        "design_rps": frame.design_rps[:, None], "ha": ha[:, None], "fallback_base": base[:, None],
+        "mu": capres.mu_rps, "offline": capres.offline_rps,
+        "tp": np.array([d.tp for d in deps], dtype=float)[None, :],
+        "price": np.array([params.gpu_prices[d.gpu.id] for d in deps])[None, :],
+        "gpn": np.array([d.gpu.gpus_per_node for d in deps], dtype=float)[None, :],
+        "p": params, "volume": params.volume, "api_mult": params.api_price,
+        "forced": None if frame.forced_gpus is None else frame.forced_gpus[:, None],
+        "hour_profile": frame.hour_profile if params.autoscale else None,
+    }
+    costs = _fleet(**fleet_kw)
     total = np.where(allowed, costs["total"], np.inf)
     feasible = np.isfinite(total)
-    # tie-break equal costs towards fewer GPUs, then higher capability
-    gpus_used = costs["replicas"] * np.array([d.tp for d in deps])[None, :]
-    order_key = np.where(feasible, total + 1e-6 * gpus_used, np.inf)
+    # the low end of each estimate's error band (decides migrate vs pilot)
+    band = np.array([d.error_band(params.settings) for d in deps])[None, :]
+    low = _fleet(**{**fleet_kw, "mu": capres.mu_rps * band, "offline": capres.offline_rps * band})
+    costs["total_band"] = np.where(allowed, low["total"], np.inf)
+    # a wider replica than the smallest that fits must be clearly cheaper (all-reduce is not modelled)
+    tp = np.array([d.tp for d in deps])
+    tp_min = {}
+    for d in deps:
+        tp_min[(d.model.id, d.gpu.id)] = min(tp_min.get((d.model.id, d.gpu.id), d.tp), d.tp)
+    wider = np.array([d.tp > tp_min[(d.model.id, d.gpu.id)] for d in deps])[None, :]
+    gpus_used = costs["replicas"] * tp[None, :]
+    order_key = np.where(feasible, total * (1.0 + params.settings.tp_min_gain * wider) + 1e-6 * gpus_used, np.inf)
     best = np.where(feasible.any(axis=1), np.argmin(order_key, axis=1), -1)
     k = min(TOP_K, len(deps))
     top = np.argsort(order_key, axis=1, kind="stable")[:, :k]
@@ -911,14 +919,20 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     m1 = np.array([(params.switch_weeks + (params.evaluation_weeks if any(lv.get("lever") == "cheaper tier"
                                                                          for lv in o.get("details", {}).get("levers", []))
                                            else 0.0)) * week for o in opt])
-    one_time = np.stack([m1, np.full(s_n, (params.evaluation_weeks + params.switch_weeks) * week),
-                         np.full(s_n, (params.evaluation_weeks + params.self_host_weeks) * week)], axis=1)
+    one_time_self = np.full(s_n, (params.evaluation_weeks + params.self_host_weeks) * week)
+    one_time = np.stack([m1, np.full(s_n, (params.evaluation_weeks + params.switch_weeks) * week), one_time_self], axis=1)
     ok = np.stack([np.isfinite(c1), np.isfinite(c2), np.isfinite(c3)], axis=1)
     ok &= np.array([name in decide_among for name in OPTIONS[1:]])[None, :]
     kind_unknown = np.array([k is None for k in frame.kind])
     best_conf = [sh.deps[b].confidence if b >= 0 else None for b in sh.best]
-    low_conf = np.array([c == "low" for c in best_conf])
-    uncertain = np.stack([np.zeros(s_n, dtype=bool), kind_unknown, kind_unknown | low_conf | _coarse(frame)], axis=1)
+    # migrate only if self-hosting still pays at the low end of the capacity estimate's error band
+    c3_band = sh.costs["total_band"].min(axis=1) if sh.deps else np.full(s_n, np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sav_band = c0 - c3_band
+        robust = (sav_band >= np.maximum(params.min_savings_share * c0, params.min_savings_usd)) & (
+            one_time_self / np.where(sav_band > 0, sav_band, np.nan) <= params.migrate_max_months)
+    fragile = ~robust
+    uncertain = np.stack([np.zeros(s_n, dtype=bool), kind_unknown, kind_unknown | fragile | _coarse(frame)], axis=1)
     alt = np.stack([c1, c2, c3], axis=1)
     decision, chosen, _sav, _be = decide(c0, alt, one_time, ok, uncertain, params)
     c3_gpu = np.where(sh.best >= 0, sh.costs["gpu_only"][np.arange(s_n), np.maximum(sh.best, 0)], np.inf) if sh.deps else np.full(s_n, np.inf)
@@ -944,7 +958,8 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
         opts = [o_current, o_opt, o_open, o_self]
         options.append(opts)
         scores.append(_score_row(frame, s, opts, int(decision[s]), int(chosen[s]), int(dec_gpu[s]), int(chosen_gpu[s]),
-                                 one_time[s], cur_cost, flips[s], best_conf[s], params, tp_ok[s], decide_among))
+                                 one_time[s], cur_cost, flips[s], best_conf[s], params, tp_ok[s], decide_among,
+                                 bool(fragile[s])))
     return Scored(frame, options, scores)
 
 
@@ -1108,7 +1123,7 @@ def _self_option(frame: Frame, s: int, sh: SelfHost, params: Params, current_cos
     if share_labor >= 0.3:
         reasons.append(f"labour ({params.fte_per_deployment:g} FTE) is {share_labor:.0%} of the monthly cost")
     if d.confidence == "low":
-        reasons.append("MoE capacity estimate is +-40% (capacity.md §3.4): calibrate with `planner calibrate` before committing")
+        reasons.append("MoE capacity estimate is 0.6-1.4x (capacity.md §3.4): calibrate with `planner calibrate` before committing")
     reasons.extend(frame.notes[s])
     lic = d.model.licence
     if lic.id not in ("apache-2.0", "mit"):
@@ -1117,7 +1132,8 @@ def _self_option(frame: Frame, s: int, sh: SelfHost, params: Params, current_cos
     details = {
         "deployment": {"model": d.model.id, "gpu": d.gpu.id, "gpus_per_replica": d.tp, "precision": d.precision,
                        "kv_cache_dtype": d.kv_dtype, "compute": d.compute_dtype, "profile": d.model.profile,
-                       "confidence": d.confidence, "calibration": d.calibration, "notes": list(d.notes)},
+                       "confidence": d.confidence, "error_band": d.error_band(params.settings),
+                       "calibration": d.calibration, "notes": list(d.notes)},
         "capacity": {"requests_per_second_per_replica": _round(capn["mu_rps"]) if not batch else None,
                      "offline_requests_per_second_per_replica": _round(capn["offline_rps"]),
                      "slo_concurrency": int(capn["slo_batch"]) if not batch else None,
@@ -1194,7 +1210,7 @@ def _self_host_infeasible(frame: Frame, s: int, sh: SelfHost, params: Params) ->
 
 def _score_row(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, chosen: int, dec_gpu: int, chosen_gpu: int,
                one_time: np.ndarray, current_cost: Decimal | None, flips: list[dict[str, Any]], confidence: str | None,
-               params: Params, third_party_ok: bool, decide_among: Sequence[str]) -> dict[str, Any]:
+               params: Params, third_party_ok: bool, decide_among: Sequence[str], fragile: bool) -> dict[str, Any]:
     chosen_opt = opts[chosen]
     chosen_cost = chosen_opt["cost"] if chosen else current_cost
     savings = (current_cost - chosen_cost) if (chosen and current_cost is not None and chosen_cost is not None) else (
@@ -1210,7 +1226,7 @@ def _score_row(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, 
     else:
         savings_gpu = Decimal(0) if current_cost is not None else None
     reasons = _decision_reasons(frame, s, opts, decision, chosen, current_cost, savings, breakeven, dec_gpu, params,
-                                third_party_ok, decide_among)
+                                third_party_ok, decide_among, fragile)
     return {"segment_id": frame.ids[s], "decision": DECISIONS[decision], "chosen_option": OPTIONS[chosen],
             "monthly_savings_usd": savings, "breakeven_months": None if breakeven is None else round(breakeven, 4),
             "one_time_cost_usd": one, "flips": flips, "reasons": reasons,
@@ -1225,7 +1241,7 @@ def _usd(x: Decimal | float | None) -> str:
 
 def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, chosen: int,
                       current: Decimal | None, savings: Decimal | None, breakeven: float | None, dec_gpu: int,
-                      params: Params, third_party_ok: bool, decide_among: Sequence[str]) -> list[str]:
+                      params: Params, third_party_ok: bool, decide_among: Sequence[str], fragile: bool) -> list[str]:
     out: list[str] = []
     if current is None:
         out.append("today's cost is unknown (unpriced traffic): no option can be compared with it")
@@ -1241,8 +1257,10 @@ def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision
                 why.append(f"break-even beyond {params.migrate_max_months:g} months")
             if frame.kind[s] is None:
                 why.append("workload kind unknown")
-            if o["option"] == "self_host" and o["details"].get("deployment", {}).get("confidence") == "low":
-                why.append("MoE capacity uncalibrated")
+            if o["option"] == "self_host" and fragile:
+                band = o["details"].get("deployment", {}).get("error_band")
+                why.append(f"does not pay if real throughput is at the low end of the estimate ({band}x); "
+                           f"calibrate with `planner calibrate`")
             if any("too coarse" in n for n in frame.notes[s]) and o["option"] == "self_host":
                 why.append("peak load uncertain (coarse timestamps)")
             out.append("pilot first: " + ", ".join(why or ["uncertain inputs"]))

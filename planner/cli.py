@@ -305,6 +305,7 @@ def estimate(
     model: Annotated[str | None, typer.Option("--model", help="Catalog model id (default: the cheapest feasible).")] = None,
     gpu: Annotated[str | None, typer.Option("--gpu", help="Catalog GPU id (default: the cheapest feasible).")] = None,
     gpus: Annotated[int | None, typer.Option("--gpus", help="Force the fleet size (total GPUs).", min=1)] = None,
+    gpus_per_replica: Annotated[int | None, typer.Option("--gpus-per-replica", help="Force tensor parallelism (GPUs per replica).", min=1)] = None,
     mode: Annotated[str, typer.Option("--mode", help="interactive or batch.")] = "interactive",
     gpu_price_per_hour: Annotated[float | None, typer.Option("--gpu-price-per-hour", help="USD per GPU-hour (needs --gpu).")] = None,
     hours_per_month: Annotated[float | None, typer.Option("--hours-per-month", help="Hours in a month [730].")] = None,
@@ -347,7 +348,8 @@ def estimate(
     workload = est.Workload(requests_per_day, input_tokens_per_day, output_tokens_per_day, cached_share=cached_share,
                             peak_to_mean=peak_to_mean, p95_input=p95_input, p99_input=p99_input, mode=mode, kind=kind,
                             sensitivity=sensitivity)
-    result = est.estimate(cfg, workload, model=model, gpu=gpu, gpus=gpus, precision=precision, api_model=api_model,
+    result = est.estimate(cfg, workload, model=model, gpu=gpu, gpus=gpus, gpus_per_replica=gpus_per_replica,
+                          precision=precision, api_model=api_model,
                           api_provider=api_provider, api_price=prices, calibrations=calibrations)
     if json_out:
         print(json.dumps(result, indent=2))

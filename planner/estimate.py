@@ -101,7 +101,8 @@ def with_flags(config: Config, *, gpu: str | None, gpu_price_per_hour: float | N
 
 
 def estimate(config: Config, workload: Workload, *, model: str | None = None, gpu: str | None = None,
-             gpus: int | None = None, precision: str | None = None, api_model: str | None = None,
+             gpus: int | None = None, gpus_per_replica: int | None = None, precision: str | None = None,
+             api_model: str | None = None,
              api_provider: str | None = None, api_price: ApiPrice | None = None,
              calibrations: dict[tuple[str, str, int], cap.Calibration] | None = None) -> dict[str, Any]:
     """Size, cost and decide for one hypothetical workload; returns the `--json` object."""
@@ -113,6 +114,11 @@ def estimate(config: Config, workload: Workload, *, model: str | None = None, gp
         gpu = catalog.gpu(gpu).id
     if gpus is not None and gpus < 1:
         raise UsageError("--gpus: must be >= 1")
+    if gpus_per_replica is not None and gpus_per_replica not in (1, 2, 4, 8, 16):
+        raise UsageError("--gpus-per-replica: expected 1, 2, 4, 8 or 16")
+    if gpus is not None and gpus_per_replica is not None and gpus % gpus_per_replica:
+        raise UsageError(f"--gpus {gpus} is not a multiple of --gpus-per-replica {gpus_per_replica}")
+    tps = [gpus_per_replica] if gpus_per_replica else None
     if precision is not None and precision not in ("bf16", "fp8", "int4", "mxfp4"):
         raise UsageError(f"--precision {precision!r}: expected bf16, fp8, int4 or mxfp4")
     params = Params.from_config(config, catalog)
@@ -121,9 +127,9 @@ def estimate(config: Config, workload: Workload, *, model: str | None = None, gp
     models = [model] if model else None
     gpu_ids = [gpu] if gpu else None
     main = score_frame(frame, params, catalog, book, calibrations=calibrations, candidates=config.candidates,
-                       model_ids=models, gpu_ids=gpu_ids, precision=precision, decide_among=("self_host",))
+                       model_ids=models, gpu_ids=gpu_ids, tps=tps, precision=precision, decide_among=("self_host",))
     overall = score_frame(frame, params, catalog, book, calibrations=calibrations, candidates=config.candidates,
-                          model_ids=models, gpu_ids=gpu_ids, precision=precision, with_flips=False)
+                          model_ids=models, gpu_ids=gpu_ids, tps=tps, precision=precision, with_flips=False)
     return _result(main, overall, workload, api, params, config)
 
 

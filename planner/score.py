@@ -381,6 +381,7 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
     band = np.array([d.error_band(params.settings) for d in deps])[None, :]
     low = _fleet(**{**fleet_kw, "mu": capres.mu_rps * band, "offline": capres.offline_rps * band})
     costs["total_band"] = np.where(allowed, low["total"], np.inf)
+    costs["gpu_only_band"] = np.where(allowed, low["gpu_only"], np.inf)
     # a wider replica than the smallest that fits must be clearly cheaper (all-reduce is not modelled)
     tp = np.array([d.tp for d in deps])
     tp_min = {}
@@ -872,7 +873,7 @@ class Scored:
 def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook, *,
                 calibrations: dict[tuple[str, str, int], cap.Calibration] | None = None,
                 candidates: Any = None, model_ids: Sequence[str] | None = None, gpu_ids: Sequence[str] | None = None,
-                precision: str | None = None, with_flips: bool = True,
+                tps: Sequence[int] | None = None, precision: str | None = None, with_flips: bool = True,
                 decide_among: Sequence[str] = ("api_optimized", "open_model_api", "self_host")) -> Scored:
     """Four options, decision and flips for every segment of `frame`. `decide_among` limits which
     alternatives the decision may pick (estimate compares self-hosting with the API only)."""
@@ -888,7 +889,7 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     c0 = c0 * params.volume * params.api_price
 
     # self_host (vectorised)
-    sh = evaluate_self_host(frame, params, catalog, model_ids=cand_models, gpu_ids=cand_gpus, precision=precision,
+    sh = evaluate_self_host(frame, params, catalog, model_ids=cand_models, gpu_ids=cand_gpus, tps=tps, precision=precision,
                             calibrations=calibrations, fallback_base=c0 / max(params.volume * params.api_price, 1e-12))
     c3 = np.where(sh.best >= 0, sh.costs["total"][np.arange(s_n), np.maximum(sh.best, 0)], np.inf) if sh.deps else np.full(s_n, np.inf)
 
@@ -926,17 +927,18 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     kind_unknown = np.array([k is None for k in frame.kind])
     best_conf = [sh.deps[b].confidence if b >= 0 else None for b in sh.best]
     # migrate only if self-hosting still pays at the low end of the capacity estimate's error band
-    c3_band = sh.costs["total_band"].min(axis=1) if sh.deps else np.full(s_n, np.inf)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sav_band = c0 - c3_band
-        robust = (sav_band >= np.maximum(params.min_savings_share * c0, params.min_savings_usd)) & (
-            one_time_self / np.where(sav_band > 0, sav_band, np.nan) <= params.migrate_max_months)
-    fragile = ~robust
+    rows = np.arange(s_n)
+    pick = np.maximum(sh.best, 0)
+    c3_band = np.where(sh.best >= 0, sh.costs["total_band"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
+    fragile = ~_pays(c0, c3_band, one_time_self, params)
     uncertain = np.stack([np.zeros(s_n, dtype=bool), kind_unknown, kind_unknown | fragile | _coarse(frame)], axis=1)
     alt = np.stack([c1, c2, c3], axis=1)
     decision, chosen, _sav, _be = decide(c0, alt, one_time, ok, uncertain, params)
-    c3_gpu = np.where(sh.best >= 0, sh.costs["gpu_only"][np.arange(s_n), np.maximum(sh.best, 0)], np.inf) if sh.deps else np.full(s_n, np.inf)
-    dec_gpu, chosen_gpu, _, _ = decide(c0, np.stack([c1, c2, c3_gpu], axis=1), one_time, ok, uncertain, params)
+    c3_gpu = np.where(sh.best >= 0, sh.costs["gpu_only"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
+    c3_gpu_band = np.where(sh.best >= 0, sh.costs["gpu_only_band"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
+    unc_gpu = uncertain.copy()
+    unc_gpu[:, 2] = kind_unknown | ~_pays(c0, c3_gpu_band, one_time_self, params) | _coarse(frame)
+    dec_gpu, chosen_gpu, _, _ = decide(c0, np.stack([c1, c2, c3_gpu], axis=1), one_time, ok, unc_gpu, params)
 
     # flips
     flips: list[list[dict[str, Any]]] = [[] for _ in range(s_n)]
@@ -961,6 +963,14 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
                                  one_time[s], cur_cost, flips[s], best_conf[s], params, tp_ok[s], decide_among,
                                  bool(fragile[s])))
     return Scored(frame, options, scores)
+
+
+def _pays(c0: np.ndarray, cost: np.ndarray, one_time: np.ndarray, params: Params) -> np.ndarray:
+    """Would an option at `cost` clear the migrate bar (savings and break-even)?"""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sav = c0 - cost
+        return (sav >= np.maximum(params.min_savings_share * c0, params.min_savings_usd)) & (
+            one_time / np.where(sav > 0, sav, np.nan) <= params.migrate_max_months)
 
 
 def _coarse(frame: Frame) -> np.ndarray:

@@ -20,6 +20,7 @@ floats only to search and compare; every stored figure is recomputed with Decima
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -51,7 +52,7 @@ OPTIONS = ("api_current", "api_optimized", "open_model_api", "self_host")
 DECISIONS = ("stay", "optimize_api", "migrate", "pilot")          # codes 0..3
 STAY, OPTIMIZE, MIGRATE, PILOT = 0, 1, 2, 3
 SENSITIVITY_ORDER = {"public": 0, "internal": 1, "confidential": 2, "regulated": 3}
-TOP_K = 12
+TOP_K = 8
 CENT = Decimal("0.01")
 
 
@@ -465,12 +466,24 @@ class DecisionInputs:
     uncertain: np.ndarray          # (S, 3)
     fleet_args: dict[str, np.ndarray]  # (S, K) deployment arrays for self_host (top K)
     frame_args: dict[str, np.ndarray]  # (S, 1) segment arrays
+    c3: np.ndarray | None = None       # (S,) self_host cost under the current assumptions
+
+    def take(self, idx: np.ndarray) -> DecisionInputs:
+        """The same inputs for a subset of segments."""
+        def sub(v: Any) -> Any:
+            return v[idx] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == len(self.c0) else v
+
+        return DecisionInputs(c0=self.c0[idx], c1=self.c1[idx], c2=self.c2[idx], one_time=self.one_time[idx],
+                              ok=self.ok[idx], uncertain=self.uncertain[idx],
+                              fleet_args={k: sub(v) for k, v in self.fleet_args.items()},
+                              frame_args={k: sub(v) for k, v in self.frame_args.items()},
+                              c3=None if self.c3 is None else self.c3[idx])
 
 
-def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = 1.0, util: Any = None, fte_cost: Any = None,
-                 volume: Any = 1.0, throughput: Any = 1.0, api_mult: Any = 1.0,
+def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = None, util: Any = None, fte_cost: Any = None,
+                 volume: Any = None, throughput: Any = None, api_mult: Any = 1.0,
                  c3_override: np.ndarray | None = None) -> np.ndarray:
-    vol = np.asarray(volume, dtype=float)
+    vol = np.asarray(1.0 if volume is None else volume, dtype=float)
     api = np.asarray(api_mult, dtype=float)
     scale = (vol.reshape(-1) if vol.ndim else vol) * (api.reshape(-1) if api.ndim else api)
     c0 = di.c0 * scale        # current figures (at the configured volume and API prices) x the probe
@@ -478,15 +491,21 @@ def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = 1.0, uti
     c2 = di.c2 * scale
     if c3_override is not None:
         c3 = c3_override
+    elif di.c3 is not None and gpu_mult is None and util is None and fte_cost is None and throughput is None and (
+            volume is None) and params.failover != "api_fallback":
+        c3 = di.c3                 # only API prices move: the fleet's cost does not
     elif di.fleet_args["mu"].shape[1]:
-        f = _fleet(**di.frame_args, **di.fleet_args, p=params, gpu_mult=_col(gpu_mult), util=_col(util),
-                   fte_cost=_col(fte_cost), volume=_col(vol * params.volume), throughput=_col(throughput),
-                   api_mult=_col(api * params.api_price))
+        f = _fleet(**di.frame_args, **di.fleet_args, p=params, gpu_mult=_col(1.0 if gpu_mult is None else gpu_mult),
+                   util=_col(util), fte_cost=_col(fte_cost), volume=_col(vol * params.volume),
+                   throughput=_col(1.0 if throughput is None else throughput), api_mult=_col(api * params.api_price))
         c3 = f["total"].min(axis=1)
     else:
         c3 = np.full(len(c0), np.inf)
     alt = np.stack([c1, c2, c3], axis=1)
-    return decide(c0, alt, di.one_time, di.ok, di.uncertain, params)[0]
+    one_time = di.one_time
+    if fte_cost is not None:          # migration weeks are priced at the same engineer cost
+        one_time = one_time * (np.asarray(fte_cost, dtype=float).reshape(-1, 1) / params.fte_cost)
+    return decide(c0, alt, one_time, di.ok, di.uncertain, params)[0]
 
 
 def _col(v: Any) -> Any:
@@ -504,13 +523,18 @@ def compute_flips(di: DecisionInputs, params: Params, current: np.ndarray, chose
     self-hosted fleet is feasible at all; volume and API prices everywhere."""
     s_n = len(current)
     out: list[list[dict[str, Any]]] = [[] for _ in range(s_n)]
+    fleet_idx = np.flatnonzero(has_fleet)
+    di_fleet = di.take(fleet_idx)
     for spec in _flip_specs(params):
-        if spec.absolute:
-            x0 = np.full(s_n, params.utilization_target)
-        else:
-            x0 = np.ones(s_n)
+        self_param = spec.name in ("gpu_price", "operations.utilization_target", "labor.fte_cost_per_year",
+                                   "capacity.throughput_factor")
+        idx = fleet_idx if self_param else np.arange(s_n)
+        if not len(idx):
+            continue
+        sub = di_fleet if self_param else di
+        x0 = np.full(len(idx), params.utilization_target) if spec.absolute else np.ones(len(idx))
 
-        def at(x: np.ndarray, spec: FlipSpec = spec) -> np.ndarray:
+        def at(x: np.ndarray, spec: FlipSpec = spec, sub: DecisionInputs = sub) -> np.ndarray:
             kw: dict[str, Any] = {}
             if spec.name == "gpu_price":
                 kw["gpu_mult"] = x
@@ -524,22 +548,19 @@ def compute_flips(di: DecisionInputs, params: Params, current: np.ndarray, chose
                 kw["throughput"] = x
             else:
                 kw["api_mult"] = x
-            return _decision_at(di, params, **kw)
+            return _decision_at(sub, params, **kw)
 
-        flip_at, new_dec = _search(at, x0, current, spec.lo, spec.hi, spec.absolute)
-        for s in range(s_n):
-            self_param = spec.name in ("gpu_price", "operations.utilization_target", "labor.fte_cost_per_year",
-                                       "capacity.throughput_factor")
-            if self_param and not has_fleet[s]:
-                continue
-            out[s].append(_flip_entry(spec, params, s, x0[s], flip_at[s], new_dec[s], current[s], chosen_gpu[s], fte_cost))
+        flip_at, new_dec = _search(at, x0, current[idx], spec.lo, spec.hi, spec.absolute)
+        for j, s in enumerate(idx):
+            out[s].append(_flip_entry(spec, params, int(s), x0[j], flip_at[j], new_dec[j], current[s], chosen_gpu[s],
+                                      fte_cost))
     return out
 
 
 def _search(f: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, current: np.ndarray, lo: float, hi: float,
             absolute: bool) -> tuple[np.ndarray, np.ndarray]:
     """Nearest x (log scale, or linear when absolute) where f(x) != current, bisected to 0.5%."""
-    grid = np.linspace(lo, hi, 37) if absolute else np.geomspace(lo, hi, 49)
+    grid = np.linspace(lo, hi, 19) if absolute else np.geomspace(lo, hi, 27)
     s_n = len(x0)
     decisions = np.stack([f(np.full(s_n, g)) for g in grid])           # (G, S)
     dist = np.abs(grid[:, None] - x0[None, :]) if absolute else np.abs(np.log(grid[:, None] / x0[None, :]))
@@ -551,7 +572,7 @@ def _search(f: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, current: np.n
     # bracket: walk from x0 towards the differing grid point
     a = x0.copy()
     b = np.where(found, target, x0)
-    for _ in range(30):
+    for _ in range(16):
         mid = (a + b) / 2.0 if absolute else np.sqrt(np.maximum(a, 1e-12) * np.maximum(b, 1e-12))
         dm = f(mid)
         same = dm == current
@@ -658,6 +679,7 @@ def _downgrade_target(provider: str | None, model_ref: str | None) -> tuple[str,
     return None
 
 
+@functools.cache
 def _downgrades() -> list[dict[str, Any]]:
     import tomllib
     from importlib import resources
@@ -944,6 +966,7 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     flips: list[list[dict[str, Any]]] = [[] for _ in range(s_n)]
     if with_flips:
         di = _decision_inputs(frame, params, sh, c0, c1, c2, one_time, ok, uncertain)
+        di.c3 = c3
         gpus_chosen = [sh.deps[b].gpu.id if b >= 0 else None for b in sh.best]
         flips = compute_flips(di, params, decision, gpus_chosen, params.fte_cost, sh.best >= 0)
 

@@ -213,7 +213,7 @@ def _result(main: Scored, overall: Scored, w: Workload, api: dict[str, Any], par
     full_cost = sh["cost"]
     gpu_only_cost = _dec(det.get("views", {}).get("gpu_only", {}).get("monthly_cost_usd"))
 
-    def view(cost: Decimal | None, decision: str) -> dict[str, Any]:
+    def view(cost: Decimal | None, decision: str | None) -> dict[str, Any]:
         savings = None if (cost is None or current is None) else current - cost
         be = float(one_time / savings) if savings is not None and savings > 0 else None
         return {"self_host_monthly_cost_usd": _money(cost), "api_monthly_cost_usd": _money(current),
@@ -234,6 +234,11 @@ def _result(main: Scored, overall: Scored, w: Workload, api: dict[str, Any], par
         "capacity": capd, "fleet": fleet, "deployment": det.get("deployment"), "alternatives": det.get("alternatives", []),
         "excluded_models": det.get("excluded_models", {}),
     }
+    compared = api.get("monthly_cost_usd") is not None
+    if not compared:
+        sc = {**sc, "decision": None, "decision_gpu_only": None, "breakeven_months": None, "monthly_savings_usd": None,
+              "flips": [], "reasons": ["no API to compare with: pass --api-model/--api-provider or "
+                                       "--api-input-usd-per-mtok/--api-output-usd-per-mtok"]}
     o_open = overall.options[0][2]
     o_opt = overall.options[0][1]
     osc = overall.scores[0]
@@ -261,8 +266,8 @@ def _result(main: Scored, overall: Scored, w: Workload, api: dict[str, Any], par
                            "alternatives": (o_open.get("details") or {}).get("alternatives", [])},
         "api_optimized": {"feasible": o_opt["feasible"], "model": o_opt["model"], "monthly_cost_usd": _money(o_opt["cost"]),
                           "reasons": o_opt["reasons"]},
-        "overall": {"decision": osc["decision"], "chosen_option": osc["chosen_option"],
-                    "monthly_savings_usd": _money(osc["monthly_savings_usd"]), "reasons": osc["reasons"]},
+        "overall": {"decision": osc["decision"] if compared else None, "chosen_option": osc["chosen_option"] if compared else None,
+                    "monthly_savings_usd": _money(osc["monthly_savings_usd"]), "reasons": osc["reasons"] if compared else []},
         "assumptions": [r for r in config.assumption_rows() if r["key"].startswith(AREAS)],
     }
 
@@ -288,7 +293,7 @@ def table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]], list[str]
         ["savings per month", usd(gpu_only["monthly_savings_usd"]), usd(full["monthly_savings_usd"])],
         ["break-even (months)", gpu_only["breakeven_months"] if gpu_only["breakeven_months"] is not None else "-",
          full["breakeven_months"] if full["breakeven_months"] is not None else "-"],
-        ["decision", gpu_only["decision"], full["decision"]],
+        ["decision", gpu_only["decision"] or "-", full["decision"] or "-"],
     ]
     lines = []
     if sh["feasible"]:

@@ -708,8 +708,8 @@ def api_optimized(frame: Frame, s: int, book: OfferBook, params: Params, blocked
     base = {"option": "api_optimized", "provider": cur.provider if cur else None, "model": cur.model_ref if cur else None}
     if blocked:
         return {**base, "feasible": False, "cost": None, "reasons": [
-            "regulated data: no third-party API is proposed unless a sensitivity rule allows it "
-            "(the current provider is the status quo, not a recommendation)"], "details": {}}
+            _blocked_reason(frame, s, params) + " (the current provider is the status quo, not a recommendation)"],
+            "details": {}}
     if cur is None or not cur.provider:
         return {**base, "feasible": False, "cost": None, "reasons": ["no API traffic recorded for this segment"], "details": {}}
     variant_now = "batch" if cur.batch_share >= 0.5 else "standard"
@@ -996,6 +996,12 @@ def _pays(c0: np.ndarray, cost: np.ndarray, one_time: np.ndarray, params: Params
             one_time / np.where(sav > 0, sav, np.nan) <= params.migrate_max_months)
 
 
+def _blocked_reason(frame: Frame, s: int, params: Params) -> str:
+    level = frame.sensitivity[s] or "sensitive"
+    return (f"{level} data: no third-party API is proposed (scoring.third_party_max_sensitivity = "
+            f"{params.third_party_max}) unless a sensitivity rule allows it")
+
+
 def _coarse(frame: Frame) -> np.ndarray:
     return np.array([any("too coarse" in n for n in notes) for notes in frame.notes])
 
@@ -1032,8 +1038,8 @@ def _current_option(frame: Frame, s: int, cur: CurrentApi | None, cost: Decimal 
     elif cost is None:
         reasons.append(f"current cost unknown: {cur.unpriced_share:.0%} of requests are on models that could not be priced")
     if not third_party_ok:
-        reasons.append("regulated data on a third-party API today: the status quo, not a recommendation; "
-                       "review with compliance")
+        reasons.append(f"{frame.sensitivity[s] or 'sensitive'} data on a third-party API today: the status quo, not a "
+                       f"recommendation; review with compliance")
     details = {"observed": frame.observed[s] if frame.observed else {},
                "month_factor": str(frame.month_factor[s]) if frame.month_factor else None,
                "requests_per_month": _r(frame.requests_m[s]), "input_tokens_per_month": _r(frame.input_m[s]),
@@ -1059,7 +1065,7 @@ def _open_option(frame: Frame, s: int, offers: list[Offer], matrix: np.ndarray |
     base = {"option": "open_model_api", "gpu": None, "gpus": None, "replicas": None}
     if not third_party_ok:
         return {**base, "provider": None, "model": None, "cost": None, "feasible": False, "details": {},
-                "reasons": ["regulated data: no third-party API is proposed unless a sensitivity rule allows it"]}
+                "reasons": [_blocked_reason(frame, s, params)]}
     if not offers or matrix is None:
         return {**base, "provider": None, "model": None, "cost": None, "feasible": False, "details": {},
                 "reasons": ["no hosted offer of a candidate open model in the price book"]}
@@ -1308,8 +1314,8 @@ def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision
                        f"{_usd(current)} today (needs >= {params.min_savings_share:.0%} and >= "
                        f"${params.min_savings_usd:,.0f}/month, break-even <= {params.pilot_max_months:g} months)")
     if not third_party_ok:
-        out.append("regulated data: only self-hosting is proposed; staying on the current provider is the status quo, "
-                   "to review with compliance")
+        out.append(f"{frame.sensitivity[s] or 'sensitive'} data: only self-hosting is proposed; staying on the current "
+                   f"provider is the status quo, to review with compliance")
     if dec_gpu != decision:
         out.append(f"a GPU-rent-only comparison would say '{DECISIONS[dec_gpu]}': latency targets, peaks, HA and labour "
                    f"change the verdict")
@@ -1325,6 +1331,11 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
     catalog = load_catalog()
     params = Params.from_config(config, catalog)
     result = StageResult(name="score")
+    present = con.execute(load_sql("stages/score_segments_exists")).fetchall()
+    if not present or not present[0][0]:
+        result.warnings.append("no segments table yet: nothing to score (run the segment stage first)")
+        result.data["segments"] = 0
+        return result
     segments = fetch_dicts(con, load_sql("stages/score_segments"), {"run_id": run_id})
     for stmt in _statements(load_sql("stages/score_delete")):
         con.execute(stmt, {"run_id": run_id})
@@ -1397,11 +1408,11 @@ def third_party_allowed(con: duckdb.DuckDBPyConnection, config: Config, run_id: 
 
     Dynamic SQL because the rule list is the user's (their own predicates over usage columns).
     """
+    if segments and "allow_third_party" in segments[0]:        # the segmentation stage decided it already
+        return {str(r["segment_id"]): bool(r["allow_third_party"]) for r in segments}
     rules = [r.where for r in config.sensitivity.rules if r.allow_third_party]
     if not rules:
         return {}
-    if "allow_third_party" in (segments[0] if segments else {}):
-        return {str(r["segment_id"]): bool(r["allow_third_party"]) for r in segments}
     predicate = " OR ".join(f"coalesce(({w}), false)" for w in rules)
     sql = ("SELECT segment_id, bool_and(" + predicate + ") AS allowed FROM usage_enriched "
            "WHERE segment_id IN (SELECT segment_id FROM segments WHERE run_id = $run_id) GROUP BY segment_id")

@@ -187,3 +187,12 @@ def test_batch_estimate_reports_gpu_hours_not_a_static_fleet():
     hours = float(r["self_host"]["gpu_hours_per_month"])
     assert 0 < hours < 730
     assert r["self_host"]["capacity"]["tpot_ms"] is None
+
+
+def test_without_an_api_there_is_no_decision(cli):
+    r, out = run_json(cli, "--requests-per-day", "5000", "--input-tokens-per-day", "10000000",
+                      "--output-tokens-per-day", "1000000", "--kind", "rag")
+    assert r.exit_code == 0
+    assert out["api"]["monthly_cost_usd"] is None and out["decision"] is None and out["breakeven_months"] is None
+    assert out["self_host"]["feasible"] and Decimal(out["self_host"]["monthly_cost_usd"]) > 0
+    assert "no API to compare with" in out["reasons"][0]

@@ -367,3 +367,60 @@ def _cpu(fn) -> float:
     t = time.process_time()
     fn()
     return time.process_time() - t
+
+
+# ---------------------------------------------------------------- operations assumptions
+
+def _bulk(**kw):
+    return segment("bulk", kind="extraction", requests=30_000_000, input_per=2000, output_per=300, cached_share=0.0, **kw)
+
+
+def test_autoscaling_with_an_hour_profile_uses_fewer_gpu_hours(db, tmp_path):
+    db.execute("alter table segments add column hour_profile double[]")
+    insert_segments(db, RUN, [_bulk(peak_to_mean=3)])
+    day = [0.2] * 7 + [1.0] * 12 + [0.2] * 5                 # a business-hours curve
+    db.execute("update segments set hour_profile = ?", [day])
+    run_stage(db)
+    static = json.loads(options(db)[("bulk", "self_host")]["details"])
+    cfg_path = tmp_path / "planner.toml"
+    cfg_path.write_text("[operations]\nautoscale = true\n")
+    run_stage(db, load_config(cfg_path))
+    auto = json.loads(options(db)[("bulk", "self_host")]["details"])
+    assert auto["fleet"]["autoscaled"] and not static["fleet"]["autoscaled"]
+    assert float(auto["fleet"]["gpu_hours_per_month"]) < float(static["fleet"]["gpu_hours_per_month"])
+
+
+def test_api_fallback_replaces_the_spare_replica(db, tmp_path):
+    insert_segments(db, RUN, [_bulk(), _bulk() | {"segment_id": "phi", "workload": "phi", "sensitivity": "regulated"}])
+    cfg_path = tmp_path / "planner.toml"
+    cfg_path.write_text("[operations]\nfailover = \"api_fallback\"\navailability_target = 0.99\n")
+    run_stage(db, load_config(cfg_path))
+    bulk = json.loads(options(db)[("bulk", "self_host")]["details"])
+    assert Decimal(bulk["cost"]["fallback_api_cost_usd"]) > 0 and Decimal(bulk["cost"]["spare_gpu_cost_usd"]) == 0
+    phi = json.loads(options(db)[("phi", "self_host")]["details"])       # regulated data cannot fall back to an API
+    assert Decimal(phi["cost"]["fallback_api_cost_usd"]) == 0 and phi["fleet"]["replicas"] > phi["fleet"]["replicas_needed"]
+
+
+def test_coarse_timestamps_fall_back_to_the_default_peak(db):
+    insert_segments(db, RUN, [_bulk(coarse=True)])
+    run_stage(db)
+    sh = options(db)[("bulk", "self_host")]
+    assert any("too coarse" in r for r in sh["reasons"])
+    if scores(db)["bulk"]["chosen_option"] == "self_host":
+        assert scores(db)["bulk"]["decision"] == "pilot"
+
+
+def test_missing_segments_table_is_a_warning(con):
+    with transaction(con):
+        result = score.run(con, load_config(None), RUN)
+    assert result.data["segments"] == 0 and "no segments table" in result.warnings[0]
+
+
+def test_confidential_can_be_blocked_too(db, tmp_path):
+    cfg_path = tmp_path / "planner.toml"
+    cfg_path.write_text("[scoring]\nthird_party_max_sensitivity = \"internal\"\n")
+    insert_segments(db, RUN, [segment("conf", sensitivity="confidential", kind="chat")])
+    run_stage(db, load_config(cfg_path))
+    reasons = options(db)[("conf", "open_model_api")]["reasons"]
+    assert not options(db)[("conf", "open_model_api")]["feasible"]
+    assert "confidential data" in reasons[0] and "third_party_max_sensitivity = internal" in reasons[0]

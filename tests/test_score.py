@@ -424,3 +424,51 @@ def test_confidential_can_be_blocked_too(db, tmp_path):
     reasons = options(db)[("conf", "open_model_api")]["reasons"]
     assert not options(db)[("conf", "open_model_api")]["feasible"]
     assert "confidential data" in reasons[0] and "third_party_max_sensitivity = internal" in reasons[0]
+
+
+def test_views_show_the_latest_finished_run(db):
+    insert_segments(db, RUN, [segment("a"), segment("b", kind="extraction")])
+    run_stage(db)
+    assert db.execute("select count(*) from v_segment_options").fetchall() == [(0,)]     # run not finished
+    db.execute("insert into runs (run_id, command, started_at, status) values (?, 'analyze', now()::timestamp, 'ok')",
+               [RUN])
+    rows = fetch_dicts(db, "select * from v_segment_options order by segment_id, option")
+    assert len(rows) == 8 and sum(r["chosen"] for r in rows) == 2
+    sc = fetch_dicts(db, "select segment_id, decision, flips from v_segment_scores order by segment_id")
+    assert [r["segment_id"] for r in sc] == ["a", "b"]
+    assert json.loads(sc[0]["flips"])
+
+
+def test_docs_recipes_run_and_rederive_gpu_rent(db):
+    import re
+    from pathlib import Path
+
+    from planner.runs import record_assumptions
+
+    cfg = load_config(None)
+    insert_segments(db, RUN, [_bulk(), segment("support")])
+    run_stage(db, cfg)
+    record_assumptions(db, RUN, cfg)
+    db.execute("insert into runs (run_id, command, started_at, status) values (?, 'analyze', now()::timestamp, 'ok')",
+               [RUN])
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "capacity.md").read_text()
+    recipes = re.findall(r"```sql\n(.*?)```", doc, flags=re.S)[0]
+    statements = [s for s in recipes.split(";") if s.strip() and not all(
+        ln.strip().startswith("--") or not ln.strip() for ln in s.strip().splitlines())]
+    assert len(statements) == 3
+    for stmt in statements[:2]:
+        assert db.execute(stmt).fetchall()
+    rederived = db.execute(statements[2]).fetchall()
+    assert rederived and all(Decimal(stored) == pytest.approx(cost) for _, _, cost, stored in rederived)
+
+
+def test_docs_list_every_default():
+    from pathlib import Path
+
+    from planner.config import default_assumptions
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "capacity.md").read_text()
+    mine = ("gpus.", "labor.", "operations.", "latency.", "capacity.", "scoring.", "migration.", "capability.",
+            "api_optimized.", "licence.")
+    missing = [k for k in default_assumptions() if k.startswith(mine) and f"`{k}`" not in doc]
+    assert not missing, missing

@@ -282,7 +282,9 @@ def table(result: dict[str, Any]) -> tuple[list[str], list[list[Any]], list[str]
     gpu_only, full = result["views"]["gpu_only"], result["views"]["full_tco"]
 
     def usd(v: Any) -> str:
-        return "-" if v is None else f"${float(v):,.0f}"
+        if v is None:
+            return "-"
+        return f"-${-float(v):,.0f}" if float(v) < 0 else f"${float(v):,.0f}"
 
     rows: list[list[Any]] = [
         ["API per month", usd(result["api"].get("monthly_cost_usd")), usd(result["api"].get("monthly_cost_usd"))],

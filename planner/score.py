@@ -100,6 +100,7 @@ class Params:
 
     @classmethod
     def from_config(cls, config: Config, catalog: Catalog) -> Params:
+        validate_config(config, catalog)
         n = config.num
         kinds = [*KINDS, "unknown"]
         return cls(
@@ -137,6 +138,65 @@ class Params:
     @property
     def days_per_month(self) -> float:
         return self.hours_per_month / 24.0
+
+
+def validate_config(config: Config, catalog: Catalog) -> None:
+    """Scoring assumptions and candidates that cannot work are configuration errors, named by key."""
+    import difflib
+
+    from planner.errors import ConfigError
+
+    where = str(config.path) if config.path else "planner.toml"
+
+    def one_of(key: str, allowed: Sequence[str]) -> None:
+        v = str(config.value(key))
+        if v not in allowed:
+            close = difflib.get_close_matches(v, list(allowed), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{where}: {key}: {v!r} is not one of {', '.join(allowed)}{hint}")
+
+    def within(key: str, lo: float, hi: float, *, open_lo: bool = False) -> None:
+        v = config.num(key)
+        if not (lo < v if open_lo else lo <= v) or v > hi:
+            raise ConfigError(f"{where}: {key}: {v:g} is outside {'(' if open_lo else '['}{lo:g}, {hi:g}]")
+
+    def known(key: str, values: Sequence[str], universe: Sequence[str], what: str) -> None:
+        for v in values:
+            if v not in universe:
+                close = difflib.get_close_matches(str(v), list(universe), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ConfigError(f"{where}: {key}: unknown {what} {v!r}{hint}")
+
+    one_of("operations.failover", ("spare_replica", "api_fallback"))
+    one_of("capacity.weight_precision", ("auto", "bf16", "fp8", "int4"))
+    one_of("capacity.kv_cache_dtype", ("auto", "fp8", "bf16"))
+    one_of("scoring.third_party_max_sensitivity", tuple(SENSITIVITY_ORDER))
+    for key, lo, hi, open_lo in (
+        ("operations.utilization_target", 0, 1, True), ("operations.availability_target", 0, 1, True),
+        ("operations.api_fallback_share", 0, 1, False), ("operations.batch_utilization", 0, 1, True),
+        ("operations.hours_per_month", 0, 744, True), ("capacity.memory_fraction", 0, 1, True),
+        ("capacity.prefill_busy_max", 0, 0.99, True), ("capacity.throughput_factor", 0, 100, True),
+        ("scoring.volume_multiplier", 0, 1e6, True), ("scoring.api_price_multiplier", 0, 1e6, True),
+        ("scoring.min_savings_share", 0, 1, False), ("labor.fte_cost_per_year", 0, 1e8, False),
+        ("labor.fte_per_deployment", 0, 100, False), ("api_optimized.template_cached_share", 0, 1, False),
+        ("capacity.error_band.dense", 0, 1, True), ("capacity.error_band.moe", 0, 1, True),
+        ("capacity.error_band.calibrated", 0, 1, True),
+    ):
+        within(key, lo, hi, open_lo=open_lo)
+    for g in catalog.gpus:
+        within(f"gpus.{g}.price_per_hour", 0, 1e4, open_lo=True)
+    known("licence.allowed", list(config.value("licence.allowed")), list(catalog.licences), "licence")
+    kinds = [*KINDS, *_kind_aliases()]
+    known("api_optimized.cheaper_model_kinds", list(config.value("api_optimized.cheaper_model_kinds")), kinds, "kind")
+    cand = config.candidates
+    known("candidates.models", list(cand.models or []), list(catalog.models), "model")
+    known("candidates.gpus", list(cand.gpus or []), list(catalog.gpus), "GPU")
+
+
+def _kind_aliases() -> list[str]:
+    from planner.catalog import _KIND_ALIASES
+
+    return list(_KIND_ALIASES)
 
 
 # ---------------------------------------------------------------- the segments, as arrays
@@ -1275,7 +1335,9 @@ def _score_row(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, 
 
 
 def _usd(x: Decimal | float | None) -> str:
-    return "unknown" if x is None else f"${float(x):,.0f}"
+    if x is None:
+        return "unknown"
+    return f"-${-float(x):,.0f}" if x < 0 else f"${float(x):,.0f}"
 
 
 def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, chosen: int,

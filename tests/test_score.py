@@ -472,3 +472,35 @@ def test_docs_list_every_default():
             "api_optimized.", "licence.")
     missing = [k for k in default_assumptions() if k.startswith(mine) and f"`{k}`" not in doc]
     assert not missing, missing
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("[operations]\nfailover = \"api_fallbak\"\n", "did you mean api_fallback"),
+    ("[operations]\nutilization_target = 1.5\n", "utilization_target: 1.5 is outside"),
+    ("[capacity]\nweight_precision = \"fp4\"\n", "weight_precision"),
+    ("[candidates]\nmodels = [\"llama-3.3-70\"]\n", "did you mean llama-3.3-70b"),
+    ("[candidates]\ngpus = [\"h1000\"]\n", "unknown GPU 'h1000'"),
+    ("[licence]\nallowed = [\"apache\"]\n", "unknown licence"),
+    ("[gpus.h100]\nprice_per_hour = 0\n", "gpus.h100.price_per_hour"),
+])
+def test_bad_scoring_config_is_a_named_error(db, tmp_path, toml, message):
+    from planner.errors import ConfigError
+
+    cfg_path = tmp_path / "planner.toml"
+    cfg_path.write_text(toml)
+    insert_segments(db, RUN, [segment("a")])
+    with pytest.raises(ConfigError, match=message):
+        run_stage(db, load_config(cfg_path))
+
+
+def test_degenerate_segments_do_not_break_scoring(db):
+    odd = [segment("zero", requests=0), segment("nulls"), segment("tiny", requests=1, input_per=1, output_per=0)]
+    insert_segments(db, RUN, odd)
+    db.execute("update segments set p50_input = null, p95_input = null, p99_input = null, p99_output = null, "
+               "peak_per_minute = null, cached_input_tokens = null, cached_share = null where segment_id = 'nulls'")
+    run_stage(db)
+    sc = scores(db)
+    assert set(sc) == {"zero", "nulls", "tiny"}
+    assert all(r["decision"] in ("migrate", "pilot", "optimize_api", "stay") for r in sc.values())
+    nulls = options(db)[("nulls", "self_host")]
+    assert any("not reported" in r or "no per-minute peak" in r for r in nulls["reasons"]) or not nulls["feasible"]

@@ -355,7 +355,7 @@ def _prefill(d: dict[str, np.ndarray], i: np.ndarray, c: np.ndarray) -> np.ndarr
     uncached = i * (1.0 - c)
     quad = i * i - (c * i) ** 2
     attn = 2.0 * d["q_dim"] * (d["l_full"] * quad + d["l_win"] * np.minimum(quad, 2.0 * d["win"] * uncached))
-    return (2.0 * d["p_act"] * uncached + attn) / d["f_pre"]
+    return np.asarray((2.0 * d["p_act"] * uncached + attn) / d["f_pre"])
 
 
 def _step(d: dict[str, np.ndarray], b: np.ndarray | float, i: np.ndarray, o: np.ndarray) -> np.ndarray:
@@ -366,7 +366,7 @@ def _step(d: dict[str, np.ndarray], b: np.ndarray | float, i: np.ndarray, o: np.
     w_read = d["w_ne"] + d["w_ex"] * (1.0 - (1.0 - d["kfrac"]) ** b)
     t_mem = (w_read + b * kv_read) / d["bw"]
     t_cmp = 2.0 * d["p_act"] * b / d["f_dec"] + att_tok * b / d["f_att"]
-    return np.maximum(t_mem, t_cmp) + d["comm_fixed"] + d["comm_tok"] * b
+    return np.asarray(np.maximum(t_mem, t_cmp) + d["comm_fixed"] + d["comm_tok"] * b)
 
 
 def evaluate(deps: Sequence[Deployment], shapes: Shapes, settings: Settings) -> Capacity:

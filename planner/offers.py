@@ -117,7 +117,7 @@ def shape_costs(prices: dict[str, np.ndarray], input_tokens: np.ndarray, cached_
     cp = np.where(long & ~np.isnan(prices["long_cached"])[None, :], prices["long_cached"][None, :], prices["cached"][None, :])
     cp = np.where(np.isnan(cp), inp, cp)
     out = np.where(long & ~np.isnan(prices["long_output"])[None, :], prices["long_output"][None, :], prices["output"][None, :])
-    return ((np.maximum(i - c, 0.0) * inp + c * cp + o * out) * 1e-6)
+    return np.asarray((np.maximum(i - c, 0.0) * inp + c * cp + o * out) * 1e-6)
 
 
 # ---------------------------------------------------------------- genai-prices

@@ -252,11 +252,11 @@ class Frame:
 
     @property
     def mean_input(self) -> np.ndarray:
-        return self.input_m / np.maximum(self.requests_m, 1e-12)
+        return np.asarray(self.input_m / np.maximum(self.requests_m, 1e-12))
 
     @property
     def mean_output(self) -> np.ndarray:
-        return self.output_m / np.maximum(self.requests_m, 1e-12)
+        return np.asarray(self.output_m / np.maximum(self.requests_m, 1e-12))
 
     @property
     def cached_share(self) -> np.ndarray:
@@ -266,7 +266,7 @@ class Frame:
         """May this segment's data go to a third-party API at all?"""
         limit = SENSITIVITY_ORDER.get(params.third_party_max, 2)
         level = np.array([SENSITIVITY_ORDER.get(s or "", -1) for s in self.sensitivity])
-        return (level <= limit) | self.third_party_rule
+        return np.asarray((level <= limit) | self.third_party_rule)
 
 
 # ---------------------------------------------------------------- self-hosting
@@ -445,7 +445,7 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
     costs["gpu_only_band"] = np.where(allowed, low["gpu_only"], np.inf)
     # a wider replica than the smallest that fits must be clearly cheaper (all-reduce is not modelled)
     tp = np.array([d.tp for d in deps])
-    tp_min = {}
+    tp_min: dict[tuple[str, str], int] = {}
     for d in deps:
         tp_min[(d.model.id, d.gpu.id)] = min(tp_min.get((d.model.id, d.gpu.id), d.tp), d.tp)
     wider = np.array([d.tp > tp_min[(d.model.id, d.gpu.id)] for d in deps])[None, :]
@@ -461,7 +461,7 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
 def _ha(frame: Frame, params: Params) -> np.ndarray:
     """Spare replicas instead of API fallback: by config, and always when data may not leave."""
     blocked = ~frame.third_party_ok(params)
-    return np.full(len(frame), params.failover != "api_fallback") | blocked
+    return np.asarray(np.full(len(frame), params.failover != "api_fallback") | blocked)
 
 
 # ---------------------------------------------------------------- decision
@@ -524,8 +524,8 @@ class DecisionInputs:
     one_time: np.ndarray           # (S, 3)
     ok: np.ndarray                 # (S, 3) feasible (api options: third-party allowed, priced)
     uncertain: np.ndarray          # (S, 3)
-    fleet_args: dict[str, np.ndarray]  # (S, K) deployment arrays for self_host (top K)
-    frame_args: dict[str, np.ndarray]  # (S, 1) segment arrays
+    fleet_args: dict[str, Any]         # (S, K) deployment arrays for self_host (top K)
+    frame_args: dict[str, Any]         # (S, 1) segment arrays
     c3: np.ndarray | None = None       # (S,) self_host cost under the current assumptions
 
     def take(self, idx: np.ndarray) -> DecisionInputs:
@@ -846,8 +846,8 @@ def api_optimized(frame: Frame, s: int, book: OfferBook, params: Params, blocked
 def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, Any]], allowed: dict[str, bool],
                         params: Params) -> Frame:
     """Segments of one run → Frame. Monthly = observed x (days per month / days observed)."""
-    firsts = [r.get("first_ts") for r in rows if r.get("first_ts") is not None]
-    lasts = [r.get("last_ts") for r in rows if r.get("last_ts") is not None]
+    firsts: list[Any] = [r["first_ts"] for r in rows if r.get("first_ts") is not None]
+    lasts: list[Any] = [r["last_ts"] for r in rows if r.get("last_ts") is not None]
     period_s = max((max(lasts) - min(firsts)).total_seconds(), 3600.0) if firsts and lasts else 86400.0
     factor = Decimal(repr(params.hours_per_month)) * 3600 / Decimal(repr(period_s))
     f = float(factor)
@@ -1052,8 +1052,9 @@ def _pays(c0: np.ndarray, cost: np.ndarray, one_time: np.ndarray, params: Params
     """Would an option at `cost` clear the migrate bar (savings and break-even)?"""
     with np.errstate(invalid="ignore", divide="ignore"):
         sav = c0 - cost
-        return (sav >= np.maximum(params.min_savings_share * c0, params.min_savings_usd)) & (
-            one_time / np.where(sav > 0, sav, np.nan) <= params.migrate_max_months)
+        enough = sav >= np.maximum(params.min_savings_share * c0, params.min_savings_usd)
+        quick = one_time / np.where(sav > 0, sav, np.nan) <= params.migrate_max_months
+        return np.asarray(enough & quick)
 
 
 def _blocked_reason(frame: Frame, s: int, params: Params) -> str:
@@ -1081,8 +1082,8 @@ def _decision_inputs(frame: Frame, params: Params, sh: SelfHost, c0: np.ndarray,
     else:
         tp = price = gpn = mu = off = np.zeros((s_n, 0))
     batch = frame.batch[:, None]
-    fleet_args = {"mu": mu, "offline": off, "tp": tp, "price": price, "gpn": gpn}
-    frame_args = {"batch": batch, "requests_m": frame.requests_m[:, None], "mean_rps": frame.mean_rps[:, None],
+    fleet_args: dict[str, Any] = {"mu": mu, "offline": off, "tp": tp, "price": price, "gpn": gpn}
+    frame_args: dict[str, Any] = {"batch": batch, "requests_m": frame.requests_m[:, None], "mean_rps": frame.mean_rps[:, None],
                   "design_rps": frame.design_rps[:, None], "ha": _ha(frame, params)[:, None],
                   "fallback_base": np.nan_to_num(c0 / max(params.volume * params.api_price, 1e-12), nan=0.0)[:, None],
                   "forced": None if frame.forced_gpus is None else frame.forced_gpus[:, None],
@@ -1143,7 +1144,7 @@ def _open_option(frame: Frame, s: int, offers: list[Offer], matrix: np.ndarray |
     seen = {o.catalog_model}
     for j in np.argsort(np.where(np.isfinite(row), row, np.inf), kind="stable"):
         oj = offers[int(j)]
-        if oj.catalog_model in seen or not np.isfinite(row[j]) or not sh.model_ok[s, sh.model_ids.index(oj.catalog_model)]:
+        if oj.catalog_model in seen or not np.isfinite(row[j]) or not sh.model_ok[s][sh.model_ids.index(oj.catalog_model or "")]:
             continue
         if oj.variant == "batch" and frame.mode[s] != "batch":
             continue
@@ -1318,6 +1319,7 @@ def _score_row(frame: Frame, s: int, opts: list[dict[str, Any]], decision: int, 
     breakeven = float(one / savings) if (chosen and savings and savings > 0) else None
     gpu_view = opts[3]["details"].get("views", {}).get("gpu_only", {}) if opts[3]["feasible"] else {}
     gpu_only_cost = Decimal(gpu_view["monthly_cost_usd"]) if gpu_view.get("monthly_cost_usd") else None
+    savings_gpu: Decimal | None
     if chosen_gpu == 3 and current_cost is not None and gpu_only_cost is not None:
         savings_gpu = current_cost - gpu_only_cost
     elif chosen_gpu and current_cost is not None and opts[chosen_gpu]["cost"] is not None:

@@ -704,8 +704,9 @@ class OfferBook:
 
     def __post_init__(self) -> None:
         self._index: dict[tuple[str, str, str], Offer] = {}
-        for o in self.offers:
+        for o in self.offers:                       # the first row per offer wins: the newest snapshot
             self._index.setdefault((o.provider, o.model_ref.lower(), o.variant), o)
+        self.offers = list(self._index.values())
 
     def find(self, provider: str | None, model_ref: str | None, variant: str) -> Offer | None:
         if not provider or not model_ref:

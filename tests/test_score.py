@@ -504,3 +504,13 @@ def test_degenerate_segments_do_not_break_scoring(db):
     assert all(r["decision"] in ("migrate", "pilot", "optimize_api", "stay") for r in sc.values())
     nulls = options(db)[("nulls", "self_host")]
     assert any("not reported" in r or "no per-minute peak" in r for r in nulls["reasons"]) or not nulls["feasible"]
+
+
+def test_latest_price_book_snapshot_wins(db):
+    db.execute("insert into api_price_book (provider, model_ref, catalog_model, variant, input_mtok, output_mtok, "
+               "snapshot_date, source) values ('novita', 'meta-llama/llama-3.3-70b-instruct', 'llama-3.3-70b', "
+               "'standard', 0.01, 0.01, date '2025-01-01', 'old snapshot')")
+    insert_segments(db, RUN, [segment("support", kind="chat")])
+    run_stage(db)
+    offer = json.loads(options(db)[("support", "open_model_api")]["details"])["offer"]
+    assert offer["source"] == "test book"

@@ -53,6 +53,7 @@ DECISIONS = ("stay", "optimize_api", "migrate", "pilot")          # codes 0..3
 STAY, OPTIMIZE, MIGRATE, PILOT = 0, 1, 2, 3
 SENSITIVITY_ORDER = {"public": 0, "internal": 1, "confidential": 2, "regulated": 3}
 TOP_K = 8
+SMALL_TIER_CONTEXT = 128_000    # context every listed cheaper tier has (Haiku 4.5: 200K, GPT-5 mini: 400K, ...)
 CENT = Decimal("0.01")
 
 
@@ -816,11 +817,17 @@ def api_optimized(frame: Frame, s: int, book: OfferBook, params: Params, blocked
         why_not.append(f"already {frame.cached_share[s]:.0%} cached")
     # a cheaper tier of the same provider for simple kinds
     target = _downgrade_target(cur.provider, cur.model_ref)
-    if frame.kind[s] in params.cheaper_kinds and target is not None:
+    if frame.kind[s] in params.cheaper_kinds and target is not None and frame.max_tokens[s] > SMALL_TIER_CONTEXT:
+        why_not.append(f"requests up to {frame.max_tokens[s]:,.0f} tokens: a smaller tier's context window is not assumed")
+    elif frame.kind[s] in params.cheaper_kinds and target is not None:
         cheaper = book.find(cur.provider, target[0], offer.variant) or book.find(cur.provider, target[0], "standard")
-        if cheaper is not None and cheaper.priced:
-            levers.append({"lever": "cheaper tier", "model": cheaper.model_ref, "source": target[1]})
-            offer = cheaper
+        shape_now_cached = _shape(frame, s, cached=cached)
+        here, there = shape_cost(offer, shape_now_cached), None if cheaper is None else shape_cost(cheaper, shape_now_cached)
+        if there is not None and here is not None and there < here:
+            levers.append({"lever": "cheaper tier", "model": cheaper.model_ref, "source": target[1]})  # type: ignore[union-attr]
+            offer = cheaper  # type: ignore[assignment]
+        else:
+            why_not.append(f"{target[0]} is not cheaper for this traffic")
     elif target is None:
         why_not.append("no cheaper tier of the same provider listed")
     else:

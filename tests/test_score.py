@@ -514,3 +514,15 @@ def test_latest_price_book_snapshot_wins(db):
     run_stage(db)
     offer = json.loads(options(db)[("support", "open_model_api")]["details"])["offer"]
     assert offer["source"] == "test book"
+
+
+def test_cheaper_tier_must_be_cheaper_and_fit(db):
+    # gpt-4o-mini matches the gpt-4o rule, but gpt-4.1-mini costs more: no lever
+    insert_segments(db, RUN, [segment("mini", kind="classification", provider="openai", model="gpt-4o-mini",
+                                      cost_usd=Decimal("100")),
+                              segment("long", kind="summarization", input_per=60_000, p99_input=250_000)])
+    run_stage(db)
+    mini = options(db)[("mini", "api_optimized")]
+    assert not mini["feasible"] and "not cheaper" in mini["reasons"][0]
+    long = options(db)[("long", "api_optimized")]
+    assert not long["feasible"] and "context window is not assumed" in long["reasons"][0]

@@ -822,10 +822,11 @@ def api_optimized(frame: Frame, s: int, book: OfferBook, params: Params, blocked
     elif frame.kind[s] in params.cheaper_kinds and target is not None:
         cheaper = book.find(cur.provider, target[0], offer.variant) or book.find(cur.provider, target[0], "standard")
         shape_now_cached = _shape(frame, s, cached=cached)
-        here, there = shape_cost(offer, shape_now_cached), None if cheaper is None else shape_cost(cheaper, shape_now_cached)
-        if there is not None and here is not None and there < here:
-            levers.append({"lever": "cheaper tier", "model": cheaper.model_ref, "source": target[1]})  # type: ignore[union-attr]
-            offer = cheaper  # type: ignore[assignment]
+        here = shape_cost(offer, shape_now_cached)
+        there = None if cheaper is None else shape_cost(cheaper, shape_now_cached)
+        if cheaper is not None and there is not None and here is not None and there < here:
+            levers.append({"lever": "cheaper tier", "model": cheaper.model_ref, "source": target[1]})
+            offer = cheaper
         else:
             why_not.append(f"{target[0]} is not cheaper for this traffic")
     elif target is None:

@@ -78,6 +78,7 @@ class Settings:
     band_dense: float = 0.8
     band_moe: float = 0.6
     band_calibrated: float = 0.9
+    band_unanchored: float = 0.6
     comm_efficiency: float = 0.8
     comm_latency_us: float = 6.0
 
@@ -103,6 +104,7 @@ class Settings:
             tp_min_gain=config.num("capacity.tensor_parallel.min_gain"),
             band_dense=config.num("capacity.error_band.dense"), band_moe=config.num("capacity.error_band.moe"),
             band_calibrated=config.num("capacity.error_band.calibrated"),
+            band_unanchored=config.num("capacity.error_band.unanchored"),
             comm_efficiency=config.num("capacity.communication.efficiency"),
             comm_latency_us=config.num("capacity.communication.latency_us"),
         )
@@ -155,7 +157,7 @@ class Deployment:
     def confidence(self) -> str:
         if self.calibration:
             return "calibrated"
-        return "low" if self.model.moe else "med"
+        return "low" if self.model.moe or not self.gpu.anchored else "med"
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -165,7 +167,8 @@ class Deployment:
         """Low end of the throughput estimate's error band (capacity.md §3.4)."""
         if self.calibration:
             return settings.band_calibrated
-        return settings.band_moe if self.model.moe else settings.band_dense
+        band = settings.band_moe if self.model.moe else settings.band_dense
+        return band if self.gpu.anchored else min(band, settings.band_unanchored)
 
 
 def _bytes_per_param(precision: str, settings: Settings) -> float:
@@ -244,6 +247,8 @@ def build_deployment(model: Model, gpu: Gpu, tp: int, settings: Settings, *, pre
     link = gpu.link_gbs * GB * settings.comm_efficiency
     share = 1.0 if gpu.in_switch_reduction else 2.0 * (tp - 1) / tp
     comm_tok = collectives * share * model.hidden * 2.0 / link if tp > 1 else 0.0
+    if not gpu.anchored:
+        notes.append(f"no published benchmark anchors the roofline on {gpu.id}: calibrate before committing")
     if gpu.interconnect == "pcie" and tp > 1:
         notes.append(f"tensor parallel over PCIe ({gpu.link_gbs:g} GB/s): all-reduce slows every step")
     return Deployment(

@@ -135,6 +135,7 @@ class Gpu:
     gpus_per_node: int
     link_gbs: float
     in_switch_reduction: bool
+    anchored: bool
     sources: tuple[str, ...]
 
     @property

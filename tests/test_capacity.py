@@ -72,6 +72,8 @@ DENSE_POINTS = [
     ("llama-3.3-70b", "h200", 2, 1000, 1000, 2587, "§2.1"),
     ("llama-3.3-70b", "h100", 2, 8192, 1024, 398, "§2.1"),
     ("llama-3.3-70b", "h200", 2, 8192, 1024, 537, "§2.1"),
+    # SGLang v0.2 blog (§2.4): Llama-3-8B BF16 on 1xA100-80GB, ShareGPT (~202 in / 179 out), "around 4000"
+    ("llama-3.1-8b", "a100-80gb", 1, 202, 179, 4000, "§2.4"),
 ]
 
 # Points left out, and why: the 128/128, 128/2048 and 2048/128 H200 rows and the 500/2000 and
@@ -307,6 +309,13 @@ def test_catalog_has_every_required_model_and_gpu():
                                "qwen3-235b-a22b", "gpt-oss-20b", "gpt-oss-120b", "mistral-small-24b",
                                "gemma-3-27b", "deepseek-v3"}
     assert set(CAT.gpus) >= {"h100", "h200", "b200", "a100-80gb", "l40s", "l4", "mi300x"}
+
+
+def test_unanchored_gpus_carry_a_wider_band():
+    d = dep("llama-3.1-8b", "mi300x", 1)
+    assert d.confidence == "low" and d.error_band(S) == S.band_unanchored
+    assert any("no published benchmark" in n for n in d.notes)
+    assert dep("llama-3.1-8b", "h100", 1).error_band(S) == S.band_dense
 
 
 def test_every_catalog_entry_has_sources_licence_and_tiers():

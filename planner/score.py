@@ -89,6 +89,7 @@ class Params:
     api_price: float
     price_date: str
     default_peak_to_mean: float
+    design_quantile: float
     required: dict[str, int]
     evaluation_weeks: float
     self_host_weeks: float
@@ -122,6 +123,7 @@ class Params:
             volume=n("scoring.volume_multiplier"), api_price=n("scoring.api_price_multiplier"),
             price_date=str(config.value("scoring.price_date")),
             default_peak_to_mean=n("scoring.default_peak_to_mean"),
+            design_quantile=n("operations.design_peak_quantile"),
             required={k: int(config.value(f"capability.required.{k}")) for k in kinds},
             evaluation_weeks=n("migration.evaluation_weeks"), self_host_weeks=n("migration.self_host_engineering_weeks"),
             switch_weeks=n("migration.api_switch_weeks"),
@@ -885,10 +887,16 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
     max_tokens = np.where(np.isnan(p99i), mean_in, p99i) + np.where(np.isnan(p99o), mean_out, p99o)
     mean_rps = req * f / (params.hours_per_month * 3600.0)
     peak = np.array([num(r, "peak_per_minute") for r in rows]) / 60.0
+    hist_q = np.array([_histogram_quantile(r.get("minute_histogram"), params.design_quantile) for r in rows]) / 60.0
+    from_hist = ~np.isnan(hist_q)
+    peak = np.where(from_hist, hist_q, peak)
     coarse = np.array([bool(r.get("coarse_timestamps")) for r in rows])
     notes: list[list[str]] = [[] for _ in range(s_n)]
     design = np.where(np.isnan(peak) | coarse, mean_rps * params.default_peak_to_mean, np.maximum(peak, mean_rps))
     for s in range(s_n):
+        if from_hist[s] and not coarse[s]:
+            notes[s].append(f"design peak: the p{params.design_quantile * 100:g} minute of the arrival histogram "
+                            f"({peak[s] * 60:,.0f} requests/minute)")
         if coarse[s]:
             notes[s].append(f"timestamps too coarse for per-minute peaks: design peak assumed "
                             f"{params.default_peak_to_mean:g}x the mean rate")
@@ -936,6 +944,40 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
         current=current, notes=notes, month_factor=[factor] * s_n, hour_profile=hour, repeated_prefix=prefix,
         observed=observed,
     )
+
+
+def _histogram_quantile(v: Any, q: float) -> float:
+    """The q-quantile of requests per minute from a per-minute arrival histogram (minutes with k
+    arrivals, zero minutes included). Accepts a map {k: minutes}, [[k, minutes], ...], a list of
+    {k, minutes|count|n} structs, or the same as JSON text; NaN when absent or unreadable."""
+    if v is None:
+        return float("nan")
+    try:
+        if isinstance(v, str):
+            v = json.loads(v)
+        if isinstance(v, dict):
+            pairs = [(float(k), float(c)) for k, c in v.items()]
+        else:
+            pairs = []
+            for item in v:
+                if isinstance(item, dict):
+                    k = item.get("k", item.get("arrivals", item.get("requests")))
+                    c = item.get("minutes", item.get("count", item.get("n")))
+                    pairs.append((float(k), float(c)))
+                else:
+                    pairs.append((float(item[0]), float(item[1])))
+    except (TypeError, ValueError, KeyError, IndexError, json.JSONDecodeError):
+        return float("nan")
+    pairs = sorted(p for p in pairs if p[1] > 0)
+    total = sum(c for _, c in pairs)
+    if total <= 0:
+        return float("nan")
+    seen = 0.0
+    for k, c in pairs:
+        seen += c
+        if seen >= q * total:
+            return k
+    return pairs[-1][0]
 
 
 def _hours(v: Any) -> list[float]:

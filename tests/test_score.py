@@ -526,3 +526,27 @@ def test_cheaper_tier_must_be_cheaper_and_fit(db):
     assert not mini["feasible"] and "not cheaper" in mini["reasons"][0]
     long = options(db)[("long", "api_optimized")]
     assert not long["feasible"] and "context window is not assumed" in long["reasons"][0]
+
+
+def test_design_peak_from_the_arrival_histogram(db):
+    db.execute("alter table segments add column minute_histogram map(integer, bigint)")
+    s = _bulk(peak_to_mean=10)
+    insert_segments(db, RUN, [s])
+    mean = s["mean_per_minute"]
+    # 99% of minutes at or below 2x the mean, a few spikes at 10x
+    hist = {int(mean * 0.5): 20_000, int(mean): 20_000, int(mean * 2): 3_000, int(mean * 10): 50}
+    db.execute("update segments set minute_histogram = map(?, ?)", [list(hist), list(hist.values())])
+    run_stage(db)
+    fleet = json.loads(options(db)[("bulk", "self_host")]["details"])["fleet"]
+    assert fleet["design_peak_rps"] == pytest.approx(int(mean * 2) / 60, rel=0.01)
+    assert any("p99 minute" in r for r in options(db)[("bulk", "self_host")]["reasons"])
+
+
+@pytest.mark.parametrize("value", [
+    {0: 10, 5: 80, 20: 10}, [[0, 10], [5, 80], [20, 10]], [{"k": 0, "minutes": 10}, {"k": 5, "minutes": 80},
+                                                          {"k": 20, "minutes": 10}], '{"0": 10, "5": 80, "20": 10}',
+])
+def test_histogram_encodings(value):
+    assert score._histogram_quantile(value, 0.9) == 5
+    assert score._histogram_quantile(value, 0.95) == 20
+    assert np.isnan(score._histogram_quantile("garbage", 0.9)) and np.isnan(score._histogram_quantile(None, 0.9))

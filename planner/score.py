@@ -963,6 +963,8 @@ def _histogram_quantile(v: Any, q: float) -> float:
                 if isinstance(item, dict):
                     k = item.get("k", item.get("arrivals", item.get("requests")))
                     c = item.get("minutes", item.get("count", item.get("n")))
+                    if k is None or c is None:
+                        return float("nan")
                     pairs.append((float(k), float(c)))
                 else:
                     pairs.append((float(item[0]), float(item[1])))

@@ -130,7 +130,17 @@ def estimate(config: Config, workload: Workload, *, model: str | None = None, gp
                        model_ids=models, gpu_ids=gpu_ids, tps=tps, precision=precision, decide_among=("self_host",))
     overall = score_frame(frame, params, catalog, book, calibrations=calibrations, candidates=config.candidates,
                           model_ids=models, gpu_ids=gpu_ids, tps=tps, precision=precision, with_flips=False)
-    return _result(main, overall, workload, api, params, config)
+    out = _result(main, overall, workload, api, params, config)
+    dep = out["self_host"].get("deployment") or {}
+    cal = (calibrations or {}).get((dep.get("model"), dep.get("gpu"), dep.get("gpus_per_replica")))
+    if cal is not None:
+        base = f"calibration.{dep['model']}.{dep['gpu']}.{dep['gpus_per_replica']}"
+        out["assumptions"] += [
+            {"key": f"{base}.decode_factor", "value": f"{cal.decode_factor:.4g}", "unit": "x roofline decode speed",
+             "source": cal.source, "origin": "calibration"},
+            {"key": f"{base}.ttft_factor", "value": f"{cal.ttft_factor:.4g}", "unit": "x roofline TTFT",
+             "source": cal.source, "origin": "calibration"}]
+    return out
 
 
 def _frame(w: Workload, params: Params, *, api_model: str | None, api_provider: str | None,

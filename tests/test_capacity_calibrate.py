@@ -59,8 +59,12 @@ def test_cli_stores_calibrations_and_scoring_uses_them(cli, tmp_path):
     est = cli("estimate", "--requests-per-day", "20000", "--input-tokens-per-day", "72000000",
               "--output-tokens-per-day", "8000000", "--cached-share", "0.6", "--model", "llama-3.3-70b", "--gpu",
               "h100", "--db", db, "--json")
-    dep = json.loads(est.stdout)["self_host"]["deployment"]
+    est_out = json.loads(est.stdout)
+    dep = est_out["self_host"]["deployment"]
     assert dep["confidence"] == "calibrated" and "vllm_bench_serve_sweep.jsonl" in dep["calibration"]
+    cal_rows = [a for a in est_out["assumptions"] if a["origin"] == "calibration"]
+    assert {a["key"] for a in cal_rows} == {"calibration.llama-3.3-70b.h100.2.decode_factor",
+                                            "calibration.llama-3.3-70b.h100.2.ttft_factor"}
     # re-importing the same file is idempotent
     assert cli("calibrate", SWEEP, "--gpu", "h100", "--gpus", "2", "--db", db).exit_code == 0
     r = cli("sql", "select count(*) as n from calibrations", "--db", db, "--format", "json")

@@ -132,7 +132,7 @@ def estimate(config: Config, workload: Workload, *, model: str | None = None, gp
                           model_ids=models, gpu_ids=gpu_ids, tps=tps, precision=precision, with_flips=False)
     out = _result(main, overall, workload, api, params, config)
     dep = out["self_host"].get("deployment") or {}
-    cal = (calibrations or {}).get((dep.get("model"), dep.get("gpu"), dep.get("gpus_per_replica")))
+    cal = (calibrations or {}).get((str(dep.get("model")), str(dep.get("gpu")), int(dep.get("gpus_per_replica") or 0)))
     if cal is not None:
         base = f"calibration.{dep['model']}.{dep['gpu']}.{dep['gpus_per_replica']}"
         out["assumptions"] += [

@@ -53,6 +53,7 @@ DECISIONS = ("stay", "optimize_api", "migrate", "pilot")          # codes 0..3
 STAY, OPTIMIZE, MIGRATE, PILOT = 0, 1, 2, 3
 SENSITIVITY_ORDER = {"public": 0, "internal": 1, "confidential": 2, "regulated": 3}
 TOP_K = 8
+CHUNK = 1000                    # segments scored at once: bounds the (segments x deployments) arrays
 SMALL_TIER_CONTEXT = 128_000    # context every listed cheaper tier has (Haiku 4.5: 200K, GPT-5 mini: 400K, ...)
 CENT = Decimal("0.01")
 
@@ -248,6 +249,13 @@ class Frame:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, lo: int, hi: int) -> Frame:
+        """Segments lo..hi-1 (scoring is per segment, so chunks bound memory on big runs)."""
+        def cut(v: Any) -> Any:
+            return v[lo:hi] if v is not None else None
+
+        return Frame(**{f: cut(getattr(self, f)) for f in self.__dataclass_fields__})
 
     @property
     def batch(self) -> np.ndarray:
@@ -1464,13 +1472,16 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
     frame = frame_from_segments(segments, model_rows, allowed, params)
     calibrations, cal_rows = read_calibrations(con)
     book = load_book(con, catalog, params)
-    scored = score_frame(frame, params, catalog, book, calibrations=calibrations, candidates=config.candidates)
-    write_scored(con, run_id, scored)
-    _record_calibrations(con, run_id, cal_rows)
     counts: dict[str, int] = {}
-    for sc in scored.scores:
-        counts[sc["decision"]] = counts.get(sc["decision"], 0) + 1
-    unknown = sum(1 for sc in scored.scores if sc["current_monthly_cost_usd"] is None)
+    unknown = 0
+    for lo in range(0, len(frame), CHUNK):
+        part = frame.take(lo, lo + CHUNK)
+        scored = score_frame(part, params, catalog, book, calibrations=calibrations, candidates=config.candidates)
+        write_scored(con, run_id, scored)
+        for sc in scored.scores:
+            counts[sc["decision"]] = counts.get(sc["decision"], 0) + 1
+            unknown += sc["current_monthly_cost_usd"] is None
+    _record_calibrations(con, run_id, cal_rows)
     if unknown:
         result.warnings.append(f"{unknown} segment(s) have unpriced traffic: they stay until their models can be priced")
     if not book.from_table:

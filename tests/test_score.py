@@ -550,3 +550,15 @@ def test_histogram_encodings(value):
     assert score._histogram_quantile(value, 0.9) == 5
     assert score._histogram_quantile(value, 0.95) == 20
     assert np.isnan(score._histogram_quantile("garbage", 0.9)) and np.isnan(score._histogram_quantile(None, 0.9))
+
+
+def test_scoring_in_chunks_gives_the_same_rows(db, monkeypatch):
+    segs = [segment(f"s{i}", requests=100_000 * (i + 1), kind=["chat", "extraction", "rag"][i % 3]) for i in range(5)]
+    insert_segments(db, RUN, segs)
+    run_stage(db)
+    whole = db.execute("select segment_id, option, monthly_cost_usd, feasible from segment_options order by 1, 2").fetchall()
+    monkeypatch.setattr(score, "CHUNK", 2)
+    result = run_stage(db)
+    assert result.data["segments"] == 5 and sum(result.data["decisions"].values()) == 5
+    chunked = db.execute("select segment_id, option, monthly_cost_usd, feasible from segment_options order by 1, 2").fetchall()
+    assert chunked == whole

@@ -1220,9 +1220,19 @@ def _open_option(frame: Frame, s: int, offers: list[Offer], matrix: np.ndarray |
         reasons.append("confidential data: check the provider's data-processing terms (retention, region)")
     if frame.kind[s] is None:
         reasons.append("workload kind unknown: capability assumed general")
+    same = None
+    b = int(sh.best[s]) if len(sh.best) else -1
+    if b >= 0:
+        self_model = sh.deps[b].model.id
+        cols = [j for j, oj in enumerate(offers) if oj.catalog_model == self_model and np.isfinite(row[j])
+                and (oj.variant != "batch" or frame.mode[s] == "batch")]
+        if cols:
+            j = min(cols, key=lambda c: row[c])
+            same = {"model": self_model, "offer": offers[j].label,
+                    "monthly_cost_usd": _money(Decimal(repr(float(row[j] * params.volume * params.api_price))))}
     return {**base, "provider": o.provider, "model": o.model_ref, "cost": cost, "feasible": True, "reasons": reasons,
             "details": {"offer": o.as_json(), "catalog_model": o.catalog_model, "alternatives": alts,
-                        "licence": _licence(sh, o.catalog_model)}}
+                        "same_model_as_self_host": same, "licence": _licence(sh, o.catalog_model)}}
 
 
 def _licence(sh: SelfHost, model_id: str | None) -> dict[str, Any] | None:

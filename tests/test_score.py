@@ -93,6 +93,8 @@ def test_support_agent_stays_and_open_weights_are_cheaper(db):
     assert opts[("support", "self_host")]["monthly_cost_usd"] > opts[("support", "api_current")]["monthly_cost_usd"]
     sc = scores(db)["support"]
     assert sc["chosen_option"] == "open_model_api" and sc["decision"] in ("migrate", "pilot")
+    same = json.loads(opts[("support", "open_model_api")]["details"])["same_model_as_self_host"]
+    assert same["model"] == opts[("support", "self_host")]["model"] and Decimal(same["monthly_cost_usd"]) > 0
     assert sc["monthly_savings_usd"] > 0 and sc["breakeven_months"] > 0
 
 

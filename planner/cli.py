@@ -384,6 +384,116 @@ def assumptions(
     return 0
 
 
+# ---------------------------------------------------------------- estimate
+
+@app.command()
+@handle_errors
+def estimate(
+    requests_per_day: Annotated[float, typer.Option("--requests-per-day", help="Requests per day.")],
+    input_tokens_per_day: Annotated[float, typer.Option("--input-tokens-per-day", help="All input tokens per day (cached included).")],
+    output_tokens_per_day: Annotated[float, typer.Option("--output-tokens-per-day", help="Output tokens per day.")],
+    model: Annotated[str | None, typer.Option("--model", help="Catalog model id (default: the cheapest feasible).")] = None,
+    gpu: Annotated[str | None, typer.Option("--gpu", help="Catalog GPU id (default: the cheapest feasible).")] = None,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="Force the fleet size (total GPUs).", min=1)] = None,
+    gpus_per_replica: Annotated[int | None, typer.Option("--gpus-per-replica", help="Force tensor parallelism (GPUs per replica).", min=1)] = None,
+    mode: Annotated[str, typer.Option("--mode", help="interactive or batch.")] = "interactive",
+    gpu_price_per_hour: Annotated[float | None, typer.Option("--gpu-price-per-hour", help="USD per GPU-hour (needs --gpu).")] = None,
+    hours_per_month: Annotated[float | None, typer.Option("--hours-per-month", help="Hours in a month [730].")] = None,
+    cached_share: Annotated[float, typer.Option("--cached-share", help="Share of input that is a cached prefix.")] = 0.0,
+    peak_to_mean: Annotated[float | None, typer.Option("--peak-to-mean", help="Design peak rate / mean rate.")] = None,
+    p95_input: Annotated[float | None, typer.Option("--p95-input", help="p95 input tokens per request.")] = None,
+    p99_input: Annotated[float | None, typer.Option("--p99-input", help="p99 input tokens per request (context check).")] = None,
+    ttft_ms: Annotated[float | None, typer.Option("--ttft-ms", help="Time-to-first-token target.")] = None,
+    itl_ms: Annotated[float | None, typer.Option("--itl-ms", help="Inter-token latency target.")] = None,
+    api_model: Annotated[str | None, typer.Option("--api-model", help="The API model it runs on today (genai-prices id).")] = None,
+    api_provider: Annotated[str | None, typer.Option("--api-provider", help="Its provider (genai-prices id).")] = None,
+    api_input_price: Annotated[float | None, typer.Option("--api-input-usd-per-mtok", help="Explicit API input price.")] = None,
+    api_cached_price: Annotated[float | None, typer.Option("--api-cached-usd-per-mtok", help="Explicit cached-input price.")] = None,
+    api_output_price: Annotated[float | None, typer.Option("--api-output-usd-per-mtok", help="Explicit API output price.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Workload kind (chat, extraction, rag, code, ...).")] = None,
+    sensitivity: Annotated[str | None, typer.Option("--sensitivity", help="public, internal, confidential or regulated.")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", help="Force weights precision: bf16, fp8, int4, mxfp4.")] = None,
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Price and size a hypothetical workload without logs: self-hosting vs the API, both views."""
+    from decimal import Decimal
+
+    from planner import calibrate as cal
+    from planner import estimate as est
+
+    cfg = est.with_flags(_config(config), gpu=gpu, gpu_price_per_hour=gpu_price_per_hour,
+                         hours_per_month=hours_per_month, ttft_ms=ttft_ms, itl_ms=itl_ms)
+    prices = None
+    if api_input_price is not None or api_output_price is not None:
+        if api_input_price is None or api_output_price is None:
+            raise UsageError("--api-input-usd-per-mtok and --api-output-usd-per-mtok go together")
+        prices = est.ApiPrice(Decimal(str(api_input_price)), Decimal(str(api_output_price)),
+                              None if api_cached_price is None else Decimal(str(api_cached_price)))
+    calibrations, why = cal.calibrations_from_db(db)
+    if why and not quiet:
+        _err(f"planner: warning: {why}")
+    workload = est.Workload(requests_per_day, input_tokens_per_day, output_tokens_per_day, cached_share=cached_share,
+                            peak_to_mean=peak_to_mean, p95_input=p95_input, p99_input=p99_input, mode=mode, kind=kind,
+                            sensitivity=sensitivity)
+    result = est.estimate(cfg, workload, model=model, gpu=gpu, gpus=gpus, gpus_per_replica=gpus_per_replica,
+                          precision=precision, api_model=api_model,
+                          api_provider=api_provider, api_price=prices, calibrations=calibrations)
+    if json_out:
+        print(json.dumps(result, indent=2))
+    else:
+        headers, rows, lines = est.table(result)
+        _print_table(headers, rows)
+        for line in lines:
+            print(line)
+    return 0 if result["self_host"]["feasible"] else int(ExitCode.FINDINGS)
+
+
+# ---------------------------------------------------------------- calibrate
+
+@app.command()
+@handle_errors
+def calibrate(
+    file: Annotated[Path, typer.Argument(help="A `vllm bench serve --save-result` JSON, or a GuideLLM report.")],
+    gpu: Annotated[str, typer.Option("--gpu", help="Catalog GPU id the benchmark ran on.")],
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs per replica (tensor parallel).", min=1)] = 1,
+    model: Annotated[str | None, typer.Option("--model", help="Catalog model id (default: from the file's model id).")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", help="Weights precision served: bf16, fp8, int4, mxfp4.")] = None,
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    wait: WaitOpt = 0.0,
+) -> int:
+    """Import measured throughput/latency for a model x GPU; scoring then uses it instead of the defaults."""
+    from planner import calibrate as cal
+    from planner.runs import finish_run, start_run
+
+    cfg = _config(config)
+    con = _connect(db, cfg, wait=wait)
+    run_id = start_run(con, "calibrate", cfg)
+    try:
+        rows, tool = cal.run_calibrate(con, cfg, file, model=model, gpu=gpu, gpus=gpus, precision=precision, run_id=run_id)
+    except BaseException:
+        finish_run(con, run_id, int(ExitCode.USAGE), "aborted")
+        con.close()
+        raise
+    warnings = [w for r in rows for w in r.warnings]
+    for w in warnings:
+        _err(f"planner: warning: {file}: {w}")
+    if json_out:
+        print(json.dumps(cal.to_json(rows, tool, file), indent=2))
+    else:
+        headers, body = cal.summary(rows)
+        _print_table(headers, body)
+    code = int(ExitCode.FINDINGS) if warnings else 0
+    finish_run(con, run_id, code)
+    con.close()
+    return code
+
+
 def main() -> None:
     app()
 

@@ -202,13 +202,15 @@ _BOOK_ALIASES = {
 
 
 def read_price_book(con: duckdb.DuckDBPyConnection) -> list[Offer] | None:
-    """Every row of api_price_book as an Offer; None when the pricing stage has not created it."""
+    """Every row of api_price_book as an Offer; None when the pricing stage has not filled it."""
     from planner.db import fetch_dicts, load_sql
 
     exists = con.execute(load_sql("stages/score_price_book_exists")).fetchall()
     if not exists or not exists[0][0]:
         return None
     rows = fetch_dicts(con, load_sql("stages/score_price_book"))
+    if not rows:
+        return None
 
     def dec(v: Any) -> Decimal | None:
         return None if v is None else Decimal(str(v))

@@ -69,9 +69,19 @@ def setup_tables(con: Any, *, price_book: bool = True) -> None:
     if price_book:
         con.execute(PRICE_BOOK_DDL)
         con.execute("delete from api_price_book")
-        con.executemany("insert into api_price_book (provider, model_ref, catalog_model, variant, input_mtok, "
-                        "cached_input_mtok, cache_write_mtok, output_mtok, snapshot_date, source) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?, date '2026-11-20', 'test book')", BOOK)
+        columns = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                             "where table_name = 'api_price_book'").fetchall()}
+        if "offer_kind" in columns:  # the pricing stage's real table
+            con.executemany(
+                "insert into api_price_book (provider, model_ref, catalog_model, variant, input_mtok, "
+                "cached_input_mtok, cache_write_mtok, output_mtok, snapshot_date, source, offer_kind, open_weights, "
+                "basis) values (?, ?, ?, ?, ?, ?, ?, ?, date '2026-11-20', 'test book', "
+                "case when ? is null then 'current' else 'open_model' end, ? is not null, 'test')",
+                [(*row, row[2], row[2]) for row in BOOK])
+        else:
+            con.executemany("insert into api_price_book (provider, model_ref, catalog_model, variant, input_mtok, "
+                            "cached_input_mtok, cache_write_mtok, output_mtok, snapshot_date, source) "
+                            "values (?, ?, ?, ?, ?, ?, ?, ?, date '2026-11-20', 'test book')", BOOK)
 
 
 def segment(segment_id: str, *, requests: int = 600_000, input_per: float = 3600, output_per: float = 400,

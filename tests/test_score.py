@@ -510,8 +510,9 @@ def test_degenerate_segments_do_not_break_scoring(db):
 
 def test_latest_price_book_snapshot_wins(db):
     db.execute("insert into api_price_book (provider, model_ref, catalog_model, variant, input_mtok, output_mtok, "
-               "snapshot_date, source) values ('novita', 'meta-llama/llama-3.3-70b-instruct', 'llama-3.3-70b', "
-               "'standard', 0.01, 0.01, date '2025-01-01', 'old snapshot')")
+               "snapshot_date, source, offer_kind, open_weights, basis) values ('novita', "
+               "'meta-llama/llama-3.3-70b-instruct', 'llama-3.3-70b', 'standard', 0.01, 0.01, date '2025-01-01', "
+               "'old snapshot', 'open_model', true, 'test')")
     insert_segments(db, RUN, [segment("support", kind="chat")])
     run_stage(db)
     offer = json.loads(options(db)[("support", "open_model_api")]["details"])["offer"]

@@ -157,6 +157,8 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait: fl
             raise UsageError(f"{path}: cannot open database: {text.splitlines()[0]}") from None
         except duckdb.Error as exc:
             raise UsageError(f"{path}: not a planner database ({str(exc).splitlines()[0]})") from None
+    if os.environ.get("PLANNER_TRACE_SQL"):
+        con = _Traced(con)  # type: ignore[assignment]
     try:
         _configure(con, settings or EngineSettings())
         if read_only:
@@ -167,6 +169,27 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait: fl
         con.close()
         raise
     return con
+
+
+class _Traced:
+    """A connection that prints each statement's wall and CPU time to stderr (PLANNER_TRACE_SQL=1)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        import sys
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = self._con.execute(query, *args, **kwargs)
+        dt = time.perf_counter() - wall
+        if dt >= 0.05:
+            head = " ".join(str(query).split())[:90]
+            print(f"sql {dt:8.2f}s cpu {time.process_time() - cpu:8.2f}s  {head}", file=sys.stderr)
+        return result
 
 
 @contextmanager

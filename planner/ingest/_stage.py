@@ -477,7 +477,13 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     since = _count(con, "SELECT coalesce(max(rowid), -1) FROM usage")  # rows after it are this file's
     params = {"since": since}
     read = _count(con, "SELECT count(*) FROM _stage")
-    inserted = _count(con, load_sql("stages/ingest_insert_good"))
+    # rows carry their record number: their order in the table does not matter, and not keeping
+    # it lets DuckDB insert from every thread with less memory
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        inserted = _count(con, load_sql("stages/ingest_insert_good"))
+    finally:
+        con.execute("SET preserve_insertion_order = true")
     rejected = read - inserted
     first = None
     if rejected:

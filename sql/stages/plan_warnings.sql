@@ -1,0 +1,29 @@
+-- plan_warnings: one line per thing the plan's reader must know (printed on stderr, listed in plan.json).
+with
+lines as (
+    select 1 as ord, deployment_id as k,
+           'deployment ' || deployment_id || ' costs more per month than the API bill it replaces ('
+           || cast(round(-monthly_savings_usd, 2) as varchar) || ' USD); its segments only pay off together with the rest of the plan' as line
+    from plan_deployments
+    where run_id = $run_id and monthly_savings_usd < 0
+    union all
+    select 2, 'labor', cast(count(*) as varchar) || ' self-hosted segment(s) had no labour cost in segment_options.details; '
+           || 'plan.fallback_labor_usd was used'
+    from plan_input as i
+    join plan_segments as p on p.segment_id = i.segment_id and p.run_id = $run_id
+    where p.action = 'self_host' and i.labor_fallback
+    having count(*) > 0
+    union all
+    select 3, 'unscored', cast(count(*) as varchar) || ' segment(s) were not scored and stay on their current API'
+    from plan_input
+    where not scored
+    having count(*) > 0
+    union all
+    select 4, 'sensitivity', cast(count(*) as varchar) || ' moving segment(s) have unknown sensitivity; they are planned as confidential'
+    from plan_segments as p
+    join plan_input as i using (segment_id)
+    where p.run_id = $run_id and p.action <> 'stay' and i.sensitivity is null
+    having count(*) > 0
+)
+
+select line from lines order by ord, k

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
     from planner.config import Config
 
-PLAN_TABLES = ("plan", "plan_waves", "plan_segments", "plan_deployments", "plan_volume", "plan_cashflow")
+PLAN_TABLES = ("plan", "plan_waves", "plan_segments", "plan_deployments", "plan_volume", "plan_cashflow",
+               "plan_warnings")
 STAGE_SQL = ("plan_inputs", "plan_segments", "plan_scenarios", "plan_deployments", "plan_volume", "plan_waves",
-             "plan_cashflow", "plan_headline")
+             "plan_cashflow", "plan_headline", "plan_warnings")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -79,7 +80,7 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
 
 
 def _warnings(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    rows = execute(con, "stages/plan_warnings", {"run_id": run_id}).fetchall()
+    rows = con.execute("SELECT line FROM plan_warnings WHERE run_id = ? ORDER BY ord", [run_id]).fetchall()
     return [r[0] for r in rows]
 
 

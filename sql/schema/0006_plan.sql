@@ -108,3 +108,11 @@ create table plan_cashflow (
     cumulative_usd decimal(38, 10),
     primary key (run_id, month)
 );
+
+-- what the plan's reader must know (also printed on stderr by analyze)
+create table plan_warnings (
+    run_id varchar not null,
+    ord integer not null,
+    line varchar not null,
+    primary key (run_id, ord)
+);

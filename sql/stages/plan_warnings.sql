@@ -1,4 +1,5 @@
 -- plan_warnings: one line per thing the plan's reader must know (printed on stderr, listed in plan.json).
+insert into plan_warnings
 with
 lines as (
     select 1 as ord, deployment_id as k,
@@ -26,4 +27,4 @@ lines as (
     having count(*) > 0
 )
 
-select line from lines order by ord, k
+select $run_id as run_id, row_number() over (order by ord, k) as ord, line from lines

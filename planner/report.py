@@ -129,7 +129,7 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
         "segments": segments,
         "portfolio": _portfolio(headline, deployments, waves, volume, cashflow, segments),
         "warnings": warnings,
-        "diff": _diff_json(diff),
+        "diff": diff_json(diff),
         "sources": [{"path": s["path"], "format": s["format"], "status": s["status"], "rows_loaded": s["rows_loaded"],
                      "rows_rejected": s["rows_rejected"]} for s in _rows(con, "report_sources")],
         "unpriced": [{"provider": u["provider"], "model": u["model"], "requests": u["requests"],
@@ -368,10 +368,33 @@ def _uncertainties(plan: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _diff_json(diff: dict[str, Any] | None) -> dict[str, Any] | None:
+def diff_json(diff: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A plan diff with money as decimal strings (plan.json `diff`, `planner diff --json`)."""
     if diff is None:
         return None
     return _jsonable(diff)
+
+
+def render_diff_text(diff: dict[str, Any] | None, to_run: str) -> str:
+    """`planner diff` for people: one line per change."""
+    if diff is None:
+        return f"run {to_run}: first plan, nothing to compare with"
+    lines = [f"changes from run {diff['run_id']} to run {to_run}:"]
+    ps = diff["price_snapshot"]
+    if ps["changed"]:
+        lines.append(f"  price snapshot: {ps['from']} -> {ps['to']}")
+    lines += [f"  {h['figure']}: {h['from']} -> {h['to']}" for h in diff["headline"]]
+    lines += [f"  decision {c['segment_id']} ({c['workload']}): {c['from']} -> {c['to']}" for c in diff["decisions"]]
+    lines += [f"  new segment {c['segment_id']} ({c['workload']}): {c['to']}, {usd(c['to_cost_usd'])}/month"
+              for c in diff["new_segments"]]
+    lines += [f"  vanished segment {c['segment_id']} ({c['workload']}), was {usd(c['from_cost_usd'])}/month"
+              for c in diff["vanished_segments"]]
+    lines += [f"  cost {c['segment_id']} ({c['workload']}): {usd(c['from_cost_usd'])} -> {usd(c['to_cost_usd'])}/month"
+              for c in diff["costs"]]
+    lines += [f"  assumption {a['key']}: {a['from']} -> {a['to']}" for a in diff["assumptions"]]
+    if len(lines) == 1:
+        lines.append("  no change in decisions, costs, segments, prices or assumptions")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- rendering

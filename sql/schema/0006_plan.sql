@@ -46,6 +46,10 @@ create table plan_waves (
 create table plan_segments (
     run_id varchar not null,
     segment_id varchar not null,
+    workload varchar,                             -- copied from segments, so v_plan reads plan tables only
+    workload_kind varchar,
+    sensitivity varchar,
+    mode varchar,
     action varchar not null,                      -- self_host | open_model_api | api_optimized | stay
     wave integer,
     deployment_id varchar,

@@ -4,13 +4,12 @@ side as (
     select
         p.run_id,
         p.segment_id,
-        s.workload,
+        p.workload,
         coalesce(sc.decision, 'stay') as decision,
         p.action,
         p.current_monthly_cost_usd as current_cost_usd,
         p.monthly_savings_usd
     from plan_segments as p
-    left join segments as s on s.run_id = p.run_id and s.segment_id = p.segment_id
     left join segment_scores as sc on sc.run_id = p.run_id and sc.segment_id = p.segment_id
     where p.run_id in ($from_run, $to_run)
 ),

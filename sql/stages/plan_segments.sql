@@ -66,6 +66,10 @@ final as (
     select
         $run_id as run_id,
         segment_id,
+        workload,
+        workload_kind,
+        sensitivity,
+        mode,
         action,
         case when wave_key is not null then dense_rank() over (order by wave_key) end as wave,
         case when action = 'self_host'

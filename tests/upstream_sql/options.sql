@@ -62,18 +62,26 @@ final as (
     from costed
     union all
     select $run_id, segment_id, 'api_optimized', null, null, null, null, null,
-           cast(monthly_api * case when mode = 'batch' then 0.95 else 0.85 end as decimal(38, 10)), true,
-           ['prompt caching of the repeated prefix'], null, '{}'::json
+           cast(monthly_api * 0.85 as decimal(38, 10)), mode <> 'batch',
+           case when mode = 'batch' then ['already on the batch API'] else ['prompt caching of the repeated prefix'] end,
+           null, '{}'::json
     from costed
     union all
     select $run_id, segment_id, 'open_model_api', 'together', sh_model, null, null, null,
-           cast(monthly_api * 0.3 as decimal(38, 10)), sensitivity is distinct from 'regulated',
-           case when sensitivity = 'regulated' then ['regulated data may not go to a third-party API'] else [] end,
+           cast(monthly_api * 0.3 as decimal(38, 10)),
+           sensitivity is distinct from 'regulated' and context_band <> '>128K' and workload_kind <> 'chat',
+           list_filter([
+               case when sensitivity = 'regulated' then 'regulated data may not go to a third-party API' end,
+               case when context_band = '>128K' then 'p99 input exceeds the hosted context window' end,
+               case when workload_kind = 'chat' then 'capability tier below the current model for open-ended chat' end
+           ], lambda r: r is not null),
            null, '{}'::json
     from costed
     union all
     select $run_id, segment_id, 'self_host', null, sh_model, sh_gpu, gpus, replicas,
-           gpu_cost + labor_cost + obs_cost, true, [], null,
+           gpu_cost + labor_cost + obs_cost, context_band <> '>128K',
+           case when context_band = '>128K' then ['p99 input exceeds every candidate model''s context window'] else [] end,
+           null,
            json_object('gpu_cost_usd', gpu_cost, 'labor_cost_usd', labor_cost, 'observability_cost_usd', obs_cost,
                        'gpus_per_replica', gpr, 'load_replicas', round(load_replicas, 6), 'spare_replicas', spare,
                        'gpu_usd_per_hour', price_h, 'hours_per_month', 730,

@@ -59,6 +59,25 @@ def _usd_axis(ax: Any, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
 
 
+def _token_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v: float, _pos: Any) -> str:
+        if v >= 1024 * 1024:
+            return f"{v / (1024 * 1024):g}M"
+        if v >= 1024:
+            return f"{v / 1024:g}K"
+        return f"{v:g}"
+
+    return FuncFormatter(fmt)
+
+
+def _null_formatter() -> Any:
+    from matplotlib.ticker import NullFormatter
+
+    return NullFormatter()
+
+
 def _svg(fig: Any, name: str, title: str) -> str:
     """The figure as inline SVG: no XML prolog, comments or metadata; ids prefixed per chart; scalable."""
     buf = io.StringIO()
@@ -155,9 +174,14 @@ def options(plan: dict[str, Any]) -> Any:
                 bar.set_alpha(0.45)
     ax.set_yticks(range(len(segs)), [labels[s["segment_id"]] for s in segs], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("monthly cost (hatched: not feasible)")
+    ax.set_xscale("log")
+    ax.set_xlabel("monthly cost, log scale (hatched: not feasible)")
     _usd_axis(ax, "x")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.xaxis.set_minor_formatter(_null_formatter())
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=PALETTE[i], label=OPTION_LABELS[o]) for i, o in enumerate(names)],
+              loc="lower right", fontsize=7, frameon=False)
     return fig
 
 
@@ -243,6 +267,8 @@ def token_shapes(plan: dict[str, Any]) -> Any:
             _empty(ax, f"no {side} token data")
             continue
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(_token_formatter())
+        ax.xaxis.set_minor_formatter(_null_formatter())
         ax.set_xlabel(f"{side} tokens per request")
         ax.set_ylabel("share of requests" if i == 0 else "")
         if i == 1:

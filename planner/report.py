@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -383,7 +383,8 @@ def render_diff_text(diff: dict[str, Any] | None, to_run: str) -> str:
     ps = diff["price_snapshot"]
     if ps["changed"]:
         lines.append(f"  price snapshot: {ps['from']} -> {ps['to']}")
-    lines += [f"  {h['figure']}: {h['from']} -> {h['to']}" for h in diff["headline"]]
+    lines += [f"  {h['figure']}: {usd(h['from'])} -> {usd(h['to'])}" if h["figure"].endswith("_usd")
+              else f"  {h['figure']}: {h['from']} -> {h['to']}" for h in diff["headline"]]
     lines += [f"  decision {c['segment_id']} ({c['workload']}): {c['from']} -> {c['to']}" for c in diff["decisions"]]
     lines += [f"  new segment {c['segment_id']} ({c['workload']}): {c['to']}, {usd(c['to_cost_usd'])}/month"
               for c in diff["new_segments"]]
@@ -427,7 +428,9 @@ def usd(value: Any) -> str:
     d = Decimal(str(value))
     sign = "−" if d < 0 else ""
     d = abs(d)
-    text = f"{d:,.2f}" if d < 100 else f"{d:,.0f}"
+    places = Decimal("0.01") if d < 100 else Decimal(1)
+    d = d.quantize(places, rounding=ROUND_HALF_UP)
+    text = f"{d:,.2f}" if places < 1 else f"{d:,.0f}"
     return f"{sign}${text}"
 
 

@@ -1,5 +1,5 @@
 -- plan_segments: one row per segment: what the plan does with it (action), its risk, wave and fleet.
--- Risk = sensitivity + workload kind + mode + action; waves: the pilot (lowest risk, highest volume
+-- Risk = sensitivity + workload kind + mode + 1 for a new model (API-side optimisations: 0); waves: the pilot (lowest risk, highest volume
 -- self-hosted segment) and API-side optimisations first, then low, medium and high risk.
 insert into plan_segments
 with
@@ -19,13 +19,16 @@ acted as (
 risked as (
     select
         *,
-        case sensitivity when 'public' then 0 when 'internal' then 0 when 'confidential' then 1
-                         when 'regulated' then 2 else 1 end
-        + case when list_contains($simple_kinds, kind_key) then 0
-               when list_contains($medium_kinds, kind_key) then 1 else 2 end
-        + case when mode = 'batch' then 0 else 1 end
-        + case when action = 'api_optimized' then 0 else 1 end as risk_score,
-        list_filter([
+        case when action = 'api_optimized' then 0 else
+            case sensitivity when 'public' then 0 when 'internal' then 0 when 'confidential' then 1
+                             when 'regulated' then 2 else 1 end
+            + case when list_contains($simple_kinds, kind_key) then 0
+                   when list_contains($medium_kinds, kind_key) then 1 else 2 end
+            + case when mode = 'batch' then 0 else 1 end
+            + 1
+        end as risk_score,
+        case when action = 'api_optimized' then ['same provider and model: a client-side change (batch API, caching)']
+        else list_filter([
             case sensitivity when 'confidential' then 'confidential data'
                              when 'regulated' then 'regulated data' end,
             case when sensitivity is null then 'sensitivity unknown' end,
@@ -36,7 +39,7 @@ risked as (
             case when mode <> 'batch' then 'interactive traffic' end,
             case when action = 'self_host' then 'new self-hosted deployment'
                  when action = 'open_model_api' then 'model change on a new provider' end
-        ], lambda r: r is not null) as risk_reasons
+        ], lambda r: r is not null) end as risk_reasons
     from acted
 ),
 

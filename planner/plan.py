@@ -72,6 +72,7 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
         except Exception as exc:
             raise type(exc)(f"{name}: {exc}") from exc
     result.warnings.extend(_warnings(con, run_id))
+    result.findings = bool(result.warnings)
     headline = fetch_dicts(con, "SELECT * FROM plan WHERE run_id = ?", [run_id])
     result.data["plan"] = headline[0] if headline else {}
     for temp in ("plan_input", "plan_scenarios"):

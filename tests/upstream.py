@@ -180,7 +180,8 @@ def example(out: Path, *, scale: float = 1.0, days: int = 30, volume: float = 1.
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "example":
         scale = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
-        print(example(Path(sys.argv[2]), scale=scale))
+        volume = float(sys.argv[4]) if len(sys.argv) > 4 else 1.0
+        print(example(Path(sys.argv[2]), scale=scale, volume=volume))
     else:
-        print("usage: python tests/upstream.py example OUT_DIR [SCALE]", file=sys.stderr)
+        print("usage: python tests/upstream.py example OUT_DIR [SCALE [VOLUME]]", file=sys.stderr)
         sys.exit(2)

@@ -19,7 +19,7 @@ SENSITIVITY_COLORS = {"public": "#3a9d5d", "internal": "#1f6f8b", "confidential"
                       "regulated": "#b8435c", "unknown": "#9a9a9a"}
 OPTION_LABELS = {"api_current": "API today", "api_optimized": "API optimised", "open_model_api": "Open model, API",
                  "self_host": "Self-host"}
-RC = {
+RC: dict[str, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "planner",
     "svg.image_inline": True,
@@ -315,7 +315,7 @@ def render_all(plan: dict[str, Any]) -> dict[str, dict[str, str]]:
     import matplotlib
 
     out = {}
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         for name, title, draw in CHARTS:
             fig = draw(plan)
             out[name] = {"title": title, "svg": _svg(fig, name, title)}

@@ -49,7 +49,7 @@ def num(value: Any, digits: int = 6) -> float | int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, int):
         return value
     f = float(value)
@@ -372,7 +372,8 @@ def diff_json(diff: dict[str, Any] | None) -> dict[str, Any] | None:
     """A plan diff with money as decimal strings (plan.json `diff`, `planner diff --json`)."""
     if diff is None:
         return None
-    return _jsonable(diff)
+    out: dict[str, Any] = _jsonable(diff)
+    return out
 
 
 def render_diff_text(diff: dict[str, Any] | None, to_run: str) -> str:
@@ -538,7 +539,7 @@ def render(con: duckdb.DuckDBPyConnection, out: Path, formats: Iterable[str] = F
 
 def load(path: Path) -> dict[str, Any]:
     """A plan.json read back (for re-rendering); checks the schema tag."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
     if data.get("schema") != SCHEMA:
         raise UsageError(f"{path}: not a {SCHEMA} file (schema {data.get('schema')!r})")
     return data

@@ -219,3 +219,10 @@ def test_money_columns_are_decimal(con, cfg):
                              "where table_name in ('plan', 'plan_deployments', 'plan_waves', 'plan_volume', "
                              "'plan_cashflow') and column_name like '%usd'").fetchall())
     assert set(types.values()) == {"DECIMAL(38,10)"}
+
+
+def test_v_plan_shows_the_latest_plan(con, cfg):
+    portfolio(con, cfg)
+    rows = con.execute("select segment_id, workload, action, wave, deployment_id from v_plan").fetchall()
+    assert rows[0] == ("seg_a", "tickets", "self_host", 1, "llama-3.1-8b@l40sx1")
+    assert [r[0] for r in rows] == ["seg_a", "seg_e", "seg_b", "seg_c", "seg_d"]

@@ -229,6 +229,7 @@ def _portfolio(h: dict[str, Any], deployments: list[dict[str, Any]], waves: list
                                                   "plan_cost_usd": dec(v["plan_cost_usd"]),
                                                   "savings_usd": dec(v["savings_usd"])})
     at = {num(p["multiplier"]): p for p in curves.get("portfolio", [])}
+    names = {s["segment_id"]: s["workload"] for s in segments}
     return {
         "segments_total": h["segments_total"],
         "segments_moving": h["segments_moving"],
@@ -264,10 +265,12 @@ def _portfolio(h: dict[str, Any], deployments: list[dict[str, Any]], waves: list
             "monthly_savings_usd": dec(d["monthly_savings_usd"]),
             "crossover_volume": num(d["crossover_volume"], 4), "max_model_len": d["max_model_len"],
             "first_wave": d["first_wave"], "segment_ids": list(d["segment_ids"]),
+            "workloads": [names.get(i) for i in d["segment_ids"]],
         } for d in deployments],
         "waves": [{
             "wave": w["wave"], "name": w["name"], "risk": w["risk"], "start_month": w["start_month"],
-            "segment_ids": list(w["segment_ids"]), "moved_api_cost_usd": dec(w["moved_api_cost_usd"]),
+            "segment_ids": list(w["segment_ids"]), "workloads": [names.get(i) for i in w["segment_ids"]],
+            "moved_api_cost_usd": dec(w["moved_api_cost_usd"]),
             "one_time_cost_usd": dec(w["one_time_cost_usd"]), "monthly_savings_usd": dec(w["monthly_savings_usd"]),
             "incremental_savings_usd": dec(w["incremental_savings_usd"]), "rationale": w["rationale"],
         } for w in waves],

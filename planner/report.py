@@ -97,6 +97,8 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
     volume = fetch_dicts(con, "SELECT * FROM plan_volume WHERE run_id = ? ORDER BY scope = 'portfolio' DESC, scope, "
                               "multiplier", [run_id])
     cashflow = fetch_dicts(con, "SELECT * FROM plan_cashflow WHERE run_id = ? ORDER BY month", [run_id])
+    opportunities = fetch_dicts(con, "SELECT * FROM plan_opportunities WHERE run_id = ? "
+                                     "ORDER BY monthly_savings_usd DESC, segment_id", [run_id])
     start, end = totals["period_start"], totals["period_end"]
     days = None if start is None else num(max((end - start).total_seconds() / 86400.0, 0.0), 3)
     if min_cost_change is None:
@@ -127,7 +129,7 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
         "assumptions": [{"key": a["key"], "value": a["value"], "unit": a["unit"], "source": a["source"],
                          "origin": a["origin"]} for a in assumptions],
         "segments": segments,
-        "portfolio": _portfolio(headline, deployments, waves, volume, cashflow, segments),
+        "portfolio": _portfolio(headline, deployments, waves, volume, cashflow, segments, opportunities),
         "warnings": warnings,
         "diff": diff_json(diff),
         "sources": [{"path": s["path"], "format": s["format"], "status": s["status"], "rows_loaded": s["rows_loaded"],
@@ -221,8 +223,8 @@ def _scalar(v: Any) -> Any:
 
 
 def _portfolio(h: dict[str, Any], deployments: list[dict[str, Any]], waves: list[dict[str, Any]],
-               volume: list[dict[str, Any]], cashflow: list[dict[str, Any]], segments: list[dict[str, Any]]
-               ) -> dict[str, Any]:
+               volume: list[dict[str, Any]], cashflow: list[dict[str, Any]], segments: list[dict[str, Any]],
+               opportunities: list[dict[str, Any]]) -> dict[str, Any]:
     curves: dict[str, list[dict[str, Any]]] = {}
     for v in volume:
         curves.setdefault(v["scope"], []).append({"multiplier": num(v["multiplier"], 4), "api_cost_usd": dec(v["api_cost_usd"]),
@@ -287,6 +289,12 @@ def _portfolio(h: dict[str, Any], deployments: list[dict[str, Any]], waves: list
         "stays_on_api": [{"segment_id": s["segment_id"], "workload": s["workload"],
                           "monthly_cost_usd": s["volume"]["monthly_cost_usd"], "decision": s["decision"],
                           "reasons": s["plan"]["stay_reasons"]} for s in segments if s["plan"]["action"] == "stay"],
+        "opportunities": [{"segment_id": o["segment_id"], "workload": names.get(o["segment_id"]),
+                           "deployment_id": o["deployment_id"],
+                           "current_monthly_cost_usd": dec(o["current_monthly_cost_usd"]),
+                           "marginal_cost_usd": dec(o["marginal_cost_usd"]),
+                           "monthly_savings_usd": dec(o["monthly_savings_usd"]), "replicas_added": o["replicas_added"]}
+                          for o in opportunities],
     }
 
 

@@ -226,3 +226,21 @@ def test_v_plan_shows_the_latest_plan(con, cfg):
     rows = con.execute("select segment_id, workload, action, wave, deployment_id from v_plan").fetchall()
     assert rows[0] == ("seg_a", "tickets", "self_host", 1, "llama-3.1-8b@l40sx1")
     assert [r[0] for r in rows] == ["seg_a", "seg_e", "seg_b", "seg_c", "seg_d"]
+
+
+def test_a_staying_segment_that_fits_a_planned_fleet_is_listed_as_an_opportunity(con, cfg):
+    upstream.start_analyze(con, cfg, RUN)
+    upstream.add_segment(con, RUN, "seg_a", workload="a", current="20000", self_host={"load_replicas": 0.7})
+    # scored alone this one stays (its own fleet, labour and platform cost more than its $3,000 bill) ...
+    upstream.add_segment(con, RUN, "seg_s", workload="s", current="3000", decision="stay", chosen="api_current",
+                         self_host={"load_replicas": 0.2})
+    # ... and this one would need a second replica: still cheaper than its bill
+    upstream.add_segment(con, RUN, "seg_t", workload="t", current="900", decision="stay", chosen="api_current",
+                         self_host={"load_replicas": 0.5})
+    result = run_plan(con, cfg)
+    rows = con.execute("select segment_id, deployment_id, marginal_cost_usd, monthly_savings_usd, replicas_added "
+                       "from plan_opportunities order by segment_id").fetchall()
+    assert rows == [("seg_s", "llama-3.1-8b@l40sx1", Decimal("0"), Decimal("3000"), 0),
+                    ("seg_t", "llama-3.1-8b@l40sx1", Decimal("730"), Decimal("170"), 1)]
+    assert any("seg_s stays on its API but would save" in w for w in result.warnings)
+    assert one(con, "select action from plan_segments where segment_id = 'seg_s'")[0] == "stay"

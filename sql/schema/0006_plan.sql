@@ -120,3 +120,17 @@ create table plan_warnings (
     line varchar not null,
     primary key (run_id, ord)
 );
+
+-- segments the scoring kept on their API whose self-hosted option runs on a fleet the plan builds anyway:
+-- at the marginal cost of the replicas they add, they would save money (listed, not moved: the decision
+-- stays the scoring stage's)
+create table plan_opportunities (
+    run_id varchar not null,
+    segment_id varchar not null,
+    deployment_id varchar not null,
+    current_monthly_cost_usd decimal(38, 10),
+    marginal_cost_usd decimal(38, 10),
+    monthly_savings_usd decimal(38, 10),
+    replicas_added integer not null,
+    primary key (run_id, segment_id)
+);

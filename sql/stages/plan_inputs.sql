@@ -64,6 +64,7 @@ final as (
         ch.monthly_cost_usd as chosen_cost_usd,
         sh.model as sh_model,
         sh.gpu as sh_gpu,
+        coalesce(sh.feasible, false) as sh_feasible,
         sh.gpus_per_replica,
         coalesce(sh.spare_given, case when s.mode = 'interactive' and sh.replicas >= 2 then 1 else 0 end) as spare_replicas,
         coalesce(sh.load_given,

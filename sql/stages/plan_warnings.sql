@@ -20,6 +20,16 @@ lines as (
     where not scored
     having count(*) > 0
     union all
+    select 5, p.segment_id, 'segment ' || p.segment_id || ' carries regulated data but is planned onto a third-party API'
+    from plan_segments as p
+    where p.run_id = $run_id and p.action = 'open_model_api' and p.sensitivity = 'regulated'
+    union all
+    select 6, segment_id, 'segment ' || segment_id || ' stays on its API but would save '
+           || cast(round(monthly_savings_usd, 2) as varchar) || ' USD a month on deployment ' || deployment_id
+           || ', which the plan builds anyway (see portfolio.opportunities)'
+    from plan_opportunities
+    where run_id = $run_id
+    union all
     select 4, 'sensitivity', cast(count(*) as varchar) || ' moving segment(s) have unknown sensitivity; they are planned as confidential'
     from plan_segments as p
     join plan_input as i using (segment_id)

@@ -88,8 +88,9 @@ def _warnings(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
 # ---------------------------------------------------------------- runs and diff
 
 def plan_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Run ids that have a plan, oldest first (run ids sort by their UTC start time)."""
-    return [r[0] for r in con.execute("SELECT run_id FROM plan ORDER BY run_id").fetchall()]
+    """Run ids that have a plan, oldest first (run ids sort by their UTC start time); runs that failed or
+    were interrupted after their plan stage are left out."""
+    return [r[0] for r in con.execute(load_sql("stages/plan_runs")).fetchall()]
 
 
 def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:

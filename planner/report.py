@@ -542,6 +542,11 @@ def write(plan: dict[str, Any], out: Path, formats: Iterable[str] = FORMATS) -> 
     return written
 
 
+def plan_json_text(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, now: datetime | None = None) -> str:
+    """plan.json as text (`planner analyze --json`)."""
+    return to_json(build_plan(con, run_id, now=now))
+
+
 def render(con: duckdb.DuckDBPyConnection, out: Path, formats: Iterable[str] = FORMATS, *, run_id: str | None = None,
            now: datetime | None = None) -> list[Path]:
     """Build the plan object for a run and write the chosen formats into `out`."""

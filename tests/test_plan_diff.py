@@ -87,6 +87,20 @@ def test_cli_diff_defaults_to_the_two_latest_runs(two_runs, db_path, cli):
     assert first.exit_code == 2 and "first plan" in first.stderr
 
 
+def test_failed_runs_are_neither_reported_nor_compared_with(two_runs):
+    from planner.runs import finish_run
+
+    finish_run(two_runs, RUN2, 70, "boom")
+    assert plan.resolve_run(two_runs, None) == RUN1
+    assert plan.previous_run(two_runs, "20261103T000000Z-cccccc") == RUN1
+    assert two_runs.execute("select distinct run_id from v_plan").fetchall() == [(RUN1,)]
+
+
+def test_plan_json_text_is_the_plan(two_runs):
+    text = report.plan_json_text(two_runs, RUN2)
+    assert json.loads(text)["run_id"] == RUN2
+
+
 def test_plan_json_carries_the_diff(two_runs):
     p = report.build_plan(two_runs, RUN2)
     assert p["diff"]["decisions"][0]["to"] == "stay"

@@ -1,7 +1,11 @@
--- v_plan: one row per segment of the latest run with a plan: what moves where, in which wave, for how much.
+-- v_plan: one row per segment of the latest plan (of a run that neither failed nor was interrupted):
+-- what moves where, in which wave, for how much.
 with
 latest as (
-    select max(run_id) as run_id from plan
+    select max(p.run_id) as run_id
+    from plan as p
+    left join runs as r using (run_id)
+    where coalesce(r.status, 'ok') not in ('failed', 'interrupted')
 ),
 
 final as (

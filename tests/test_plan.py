@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import upstream
 
-from planner import db, plan
+from planner import plan
 from planner.config import load_config
 
 RUN = "20261102T060000Z-aaaaaa"
@@ -20,8 +20,7 @@ def cfg():
 
 
 def run_plan(con, cfg, run_id=RUN):
-    with db.transaction(con):
-        return plan.run(con, cfg, run_id)
+    return upstream.plan_and_finish(con, cfg, run_id)
 
 
 def one(con, query, *params):

@@ -23,16 +23,14 @@ def two_runs(db_path):
     upstream.add_segment(con, RUN1, "seg_a", workload="tickets", current="20000")
     upstream.add_segment(con, RUN1, "seg_b", workload="summaries", kind="summarization", current="15000")
     upstream.add_segment(con, RUN1, "seg_gone", workload="old", current="900", decision="stay", chosen="api_current")
-    with db.transaction(con):
-        plan.run(con, cfg, RUN1)
+    upstream.plan_and_finish(con, cfg, RUN1)
     cfg2 = cfg.with_assumptions({"plan.wave_interval_months": 3}, "config")
     upstream.start_analyze(con, cfg2, RUN2, snapshot="2026-11-01")
     upstream.add_segment(con, RUN2, "seg_a", workload="tickets", current="20000", decision="stay",
                          chosen="api_current", reasons=["volume fell"])
     upstream.add_segment(con, RUN2, "seg_b", workload="summaries", kind="summarization", current="18000")
     upstream.add_segment(con, RUN2, "seg_new", workload="new", current="12000")
-    with db.transaction(con):
-        plan.run(con, cfg2, RUN2)
+    upstream.plan_and_finish(con, cfg2, RUN2)
     yield con
     con.close()
 
@@ -64,8 +62,7 @@ def test_identical_runs_have_an_empty_diff(db_path):
     for run in (RUN1, RUN2):
         upstream.start_analyze(con, cfg, run)
         upstream.add_segment(con, run, "seg_a", workload="tickets", current="20000")
-        with db.transaction(con):
-            plan.run(con, cfg, run)
+        upstream.plan_and_finish(con, cfg, run)
     d = plan.diff(con, RUN1, RUN2)
     con.close()
     assert not (d["headline"] or d["decisions"] or d["new_segments"] or d["vanished_segments"] or d["costs"]

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 import upstream
 
-from planner import db, export, plan, report
+from planner import db, export, report
 from planner.config import load_config
 
 RUN = "20261102T060000Z-aaaaaa"
@@ -47,8 +47,7 @@ def evil_db(tmp_path_factory):
     con.execute("create or replace view usage_enriched as select u.*, cast(null as varchar) as price_key, "
                 "cast(null as decimal(38, 10)) as cost_usd, cast(null as boolean) as priced, '<=8K' as context_band, "
                 f"'batch' as mode, {db.quote_literal(EVIL_ID)} as segment_id from usage as u")
-    with db.transaction(con):
-        plan.run(con, cfg, RUN)
+    upstream.plan_and_finish(con, cfg, RUN)
     con.close()
     return path
 

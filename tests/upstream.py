@@ -155,6 +155,17 @@ def add_segment(con: Any, run_id: str, segment_id: str, *, workload: str, kind: 
     )
 
 
+def plan_and_finish(con: Any, config: Any, run_id: str) -> Any:
+    """The real plan stage in its transaction, then the run closed as `planner analyze` closes it."""
+    from planner import plan as planmod
+    from planner.runs import finish_run
+
+    with dbmod.transaction(con):
+        result = planmod.run(con, config, run_id)
+    finish_run(con, run_id, 0)
+    return result
+
+
 # ---------------------------------------------------------------- the example report
 
 def example(out: Path, *, scale: float = 1.0, days: int = 30, volume: float = 1.0) -> Path:

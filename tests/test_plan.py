@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import upstream
 
-from planner import plan
+from planner import db, plan
 from planner.config import load_config
 
 RUN = "20261102T060000Z-aaaaaa"
@@ -243,3 +243,30 @@ def test_a_staying_segment_that_fits_a_planned_fleet_is_listed_as_an_opportunity
                     ("seg_t", "llama-3.1-8b@l40sx1", Decimal("730"), Decimal("170"), 1)]
     assert any("seg_s stays on its API but would save" in w for w in result.warnings)
     assert one(con, "select action from plan_segments where segment_id = 'seg_s'")[0] == "stay"
+
+
+def test_a_database_without_segments_gets_an_empty_plan_and_a_report(db_path, cfg, tmp_path):
+    """Before the segmentation and scoring stages exist (or have run), analyze and report still work."""
+    import json
+
+    import jsonschema
+
+    from planner import report
+    from planner.runs import finish_run, start_run
+
+    con = db.connect(db_path)
+    upstream.load_demo(con, tmp_path / "exports", days=1, scale=0.02, config=cfg)
+    run_id = start_run(con, "analyze", cfg, run_id=RUN)
+    with db.transaction(con):
+        result = plan.run(con, cfg, run_id)
+    finish_run(con, run_id, 1)
+    assert result.warnings[0].startswith("nothing to plan yet: no segments, segment_options, segment_scores")
+    con.close()
+    ro = db.connect(db_path, read_only=True)
+    obj = report.build_plan(ro)
+    ro.close()
+    schema = json.loads((upstream.ROOT / "schemas" / "plan.v1.schema.json").read_text())
+    jsonschema.validate(obj, schema, cls=jsonschema.Draft202012Validator)
+    assert obj["portfolio"]["segments_total"] == 0 and obj["totals"]["requests"] > 0
+    assert "Nothing to plan yet" in report.render_markdown(obj)
+    assert "Nothing to plan yet" in report.render_html(obj)

@@ -2,7 +2,12 @@
 insert into plan_warnings
 with
 lines as (
-    select 1 as ord, deployment_id as k,
+    select 0 as ord, 'missing' as k,
+           'nothing to plan yet: no ' || array_to_string($missing, ', ') || ' in this database (the segmentation and '
+           || 'scoring stages have not run)' as line
+    where len($missing) > 0
+    union all
+    select 1, deployment_id,
            'deployment ' || deployment_id || ' costs more per month than the API bill it replaces ('
            || cast(round(-monthly_savings_usd, 2) as varchar) || ' USD); its segments only pay off together with the rest of the plan' as line
     from plan_deployments

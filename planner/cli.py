@@ -273,6 +273,27 @@ def demo(
     return result.exit_code
 
 
+# ---------------------------------------------------------------- assumptions
+
+@app.command()
+@handle_errors
+def assumptions(
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Every assumption in effect: key, value, unit, source, and where it came from."""
+    cfg = _config(config)
+    rows = cfg.assumption_rows()
+    if json_out:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(["key", "value", "unit", "origin", "source"],
+                     [[r["key"], r["value"], r["unit"], r["origin"], r["source"]] for r in rows])
+    return 0
+
+
 # ---------------------------------------------------------------- report, diff, export
 
 @app.command()
@@ -363,27 +384,6 @@ def export(
     if out is not None and not quiet:
         _err(f"planner: wrote {written} lines to {out}")
     return int(ExitCode.FINDINGS) if result.warnings else 0
-
-
-# ---------------------------------------------------------------- assumptions
-
-@app.command()
-@handle_errors
-def assumptions(
-    json_out: JsonOpt = False,
-    db: DbOpt = None,
-    config: ConfigOpt = None,
-    quiet: QuietOpt = False,
-) -> int:
-    """Every assumption in effect: key, value, unit, source, and where it came from."""
-    cfg = _config(config)
-    rows = cfg.assumption_rows()
-    if json_out:
-        print(json.dumps(rows, indent=2))
-    else:
-        _print_table(["key", "value", "unit", "origin", "source"],
-                     [[r["key"], r["value"], r["unit"], r["origin"], r["source"]] for r in rows])
-    return 0
 
 
 def main() -> None:

@@ -301,9 +301,12 @@ def _portfolio(h: dict[str, Any], deployments: list[dict[str, Any]], waves: list
 
 def _reconciliation(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if not _exists(con, "v_reconciliation"):
-        return {"available": False, "rows": []}
-    rows = _rows(con, "report_reconciliation")
-    return {"available": True, "rows": [{k: _jsonable(v) for k, v in r.items()} for r in rows]}
+        return {"available": False, "rows": [], "shown": [], "flagged": 0}
+    rows = [{k: _jsonable(v) for k, v in r.items()} for r in _rows(con, "report_reconciliation")]
+    # the reports show the monthly rows and any flagged day; plan.json keeps every row
+    shown = [i for i, r in enumerate(rows) if r.get("grain") in (None, "month") or r.get("flagged")]
+    return {"available": True, "rows": rows, "shown": shown,
+            "flagged": sum(1 for r in rows if r.get("flagged"))}
 
 
 def _jsonable(v: Any) -> Any:
@@ -374,6 +377,9 @@ def _uncertainties(plan: dict[str, Any]) -> list[dict[str, str]]:
             out.append({"kind": "close call", "text": f"deployment {f['deployment_id']} wins only from "
                                                       f"{f['crossover_volume']}x today's volume: a volume change of "
                                                       "30% flips it"})
+    if plan["reconciliation"].get("flagged"):
+        out.append({"kind": "reconciliation", "text": f"{plan['reconciliation']['flagged']} period(s) where priced "
+                                                      "and billed cost differ beyond the threshold (see Data)"})
     if not plan["reconciliation"]["available"]:
         out.append({"kind": "reconciliation", "text": "priced cost was not reconciled against billed cost "
                                                       "(no v_reconciliation)"})

@@ -17,7 +17,7 @@ members as (
     select
         wave,
         count(*) as segments,
-        list(segment_id order by current_monthly_cost_usd desc, segment_id) as segment_ids,
+        list(segment_id order by monthly_savings_usd desc, segment_id) as segment_ids,
         sum(current_monthly_cost_usd) as moved_api_cost_usd,
         sum(one_time_cost_usd) as one_time_cost_usd,
         max(risk_score) as max_risk,

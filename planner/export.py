@@ -215,8 +215,12 @@ def serve(con: duckdb.DuckDBPyConnection, run_id: str) -> Export:
 
 
 def trace(con: duckdb.DuckDBPyConnection, segment_id: str, limit: int | None) -> Export:
-    cur = con.execute(load_sql("stages/export_trace"),
-                      _params("stages/export_trace", segment_id=segment_id, limit=limit or NO_LIMIT))
+    params = _params("stages/export_trace", segment_id=segment_id, limit=limit or NO_LIMIT)
+    text = load_sql("stages/export_trace").strip().rstrip(";")
+    count = con.execute(f"SELECT count(*) FROM ({text})", params).fetchone()
+    warnings = [] if count and count[0] else [
+        f"segment {segment_id}: no request-level rows with token counts (bucketed or failed only): nothing to replay"]
+    cur = con.execute(text, params)
 
     def lines() -> Iterator[str]:
         while True:
@@ -226,7 +230,7 @@ def trace(con: duckdb.DuckDBPyConnection, segment_id: str, limit: int | None) ->
             for row in batch:
                 yield row[0]
 
-    return Export(lines=lines())
+    return Export(lines=lines(), warnings=warnings)
 
 
 def write_lines(lines: Iterator[str], out: Path | None) -> int:

@@ -140,3 +140,13 @@ def test_cli_export_to_a_file_and_errors(cli, demo_db, tmp_path):
     assert missing.exit_code == 2 and "no such segment" in missing.stderr
     ev = cli("export", "eval-set", "--db", path)
     assert ev.exit_code == 1 and "fewer than 50" in ev.stderr  # findings: a thin evaluation set
+
+
+def test_trace_of_a_segment_without_request_rows_warns(ro):
+    seg = ro.execute("select segment_id from plan_segments order by segment_id limit 1").fetchone()[0]
+    catalog = ro.execute("select current_database()").fetchone()[0]
+    # a read-only database takes temp objects only: a view shadowing usage_enriched with bucket rows
+    ro.execute(f"create or replace temp view usage_enriched as select * replace ('bucket' as grain) "
+               f'from "{catalog}".main.usage_enriched')
+    result = export.export(ro, "trace", segments=[seg])
+    assert list(result.lines) == [] and "nothing to replay" in result.warnings[0]

@@ -2,11 +2,13 @@
 
 Checks that every chart renders (visible SVG with a non-zero size and drawn paths), that the page sends no
 request beyond loading itself, and that it prints. Skipped, with the reason, where Chromium or Playwright
-is missing; CI installs both (`apt-get install -y chromium`, playwright from the test extra).
+is missing; in CI (CI=true) a missing browser fails the test instead, so CI must install Chromium
+(`apt-get install -y chromium`; playwright comes from the test extra).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,14 +26,21 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 pytestmark = pytest.mark.browser
 
 
+def _missing(reason: str) -> None:
+    """Skip where the browser is missing; in CI (CI=true) the browser is required, so fail instead."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; CI must run the browser test (.ci/run: apt-get install -y chromium)")
+    pytest.skip(reason)
+
+
 def _browser_or_skip():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+        _missing("playwright is not installed (pip install -e '.[test]')")
     exe = CHROMIUM if CHROMIUM.exists() else (Path(p) if (p := shutil.which("chromium")) else None)
     if exe is None:
-        pytest.skip("no Chromium executable at /usr/bin/chromium (apt-get install -y chromium)")
+        _missing("no Chromium executable at /usr/bin/chromium (apt-get install -y chromium)")
     return sync_playwright, exe
 
 

@@ -88,7 +88,8 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
         try:
             execute(con, f"stages/{name}", params)
         except Exception as exc:
-            raise type(exc)(f"{name}: {exc}") from exc
+            exc.add_note(f"while running sql/stages/{name}.sql")
+            raise
     result.warnings.extend(_warnings(con, run_id))
     result.findings = bool(result.warnings)
     headline = fetch_dicts(con, "SELECT * FROM plan WHERE run_id = ?", [run_id])

@@ -494,6 +494,98 @@ def calibrate(
     return code
 
 
+# ---------------------------------------------------------------- report, diff, export
+
+@app.command()
+@handle_errors
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder for plan.{html,md,json}.")] = Path("reports"),
+    format: Annotated[str, typer.Option("--format", help="Comma list of html, md, json.")] = "html,md,json",
+    run: Annotated[str | None, typer.Option("--run", help="Run id (or prefix) [default: the latest plan].")] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Write the plan as DIR/plan.{html,md,json} (each file replaced atomically)."""
+    from planner import report as rep
+
+    formats = rep.parse_formats(format)
+    cfg = _config(config)
+    con = _connect(db, cfg, read_only=True)
+    try:
+        paths = rep.render(con, out, formats, run_id=run)
+    finally:
+        con.close()
+    if not quiet:
+        for path in paths:
+            _err(f"planner: wrote {path}")
+    return 0
+
+
+@app.command()
+@handle_errors
+def diff(
+    from_run: Annotated[str | None, typer.Option("--from", help="Earlier run [default: the one before --to].")] = None,
+    to_run: Annotated[str | None, typer.Option("--to", help="Later run [default: the latest plan].")] = None,
+    json_out: JsonOpt = False,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """What changed between two runs' plans: decisions, costs, new or vanished segments, prices."""
+    from planner import plan as planmod
+    from planner import report as rep
+
+    cfg = _config(config)
+    con = _connect(db, cfg, read_only=True)
+    try:
+        to_id = planmod.resolve_run(con, to_run)
+        from_id = planmod.resolve_run(con, from_run) if from_run else planmod.previous_run(con, to_id)
+        if from_id is None:
+            raise UsageError(f"run {to_id} is the first plan in this database: nothing to compare with",
+                             hint="run `planner analyze` again after new data, or pass --from RUN")
+        result = rep.diff_json(planmod.diff(con, from_id, to_id,
+                                            min_cost_change=cfg.dec("plan.diff_min_cost_change_usd")))
+    finally:
+        con.close()
+    if json_out:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(rep.render_diff_text(result, to_id))
+    return 0
+
+
+@app.command()
+@handle_errors
+def export(
+    kind: Annotated[str, typer.Argument(help="eval-set, router, serve or trace.")],
+    out: Annotated[Path | None, typer.Option("--out", help="File to write [default: stdout].")] = None,
+    segment: Annotated[list[str] | None, typer.Option("--segment", help="Segment id (repeatable; trace: exactly one).")] = None,
+    all_segments: Annotated[bool, typer.Option("--all", help="eval-set: every segment, not only those that move.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="trace: at most N requests.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="Run id (or prefix) [default: the latest plan].")] = None,
+    db: DbOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> int:
+    """Files for the next step: eval-set (JSONL), router (LiteLLM YAML), serve (vLLM commands), trace (Mooncake JSONL)."""
+    from planner import export as exp
+
+    cfg = _config(config)
+    con = _connect(db, cfg, read_only=True)
+    try:
+        result = exp.export(con, kind, run_id=run, segments=segment or [], all_segments=all_segments, limit=limit,
+                            max_per_segment=int(cfg.value("ingest.samples_per_group")))
+        written = exp.write_lines(result.lines, out)
+    finally:
+        con.close()
+    for w in result.warnings:
+        _err(f"planner: warning: {w}")
+    if out is not None and not quiet:
+        _err(f"planner: wrote {written} lines to {out}")
+    return int(ExitCode.FINDINGS) if result.warnings else 0
+
+
 def main() -> None:
     app()
 

@@ -148,7 +148,8 @@ def add_segment(con: Any, run_id: str, segment_id: str, *, workload: str, kind: 
         [(run_id, segment_id, *r) for r in rows],
     )
     con.execute(
-        "insert into segment_scores values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into segment_scores (run_id, segment_id, decision, chosen_option, monthly_savings_usd, "
+        "breakeven_months, one_time_cost_usd, flips, reasons) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, segment_id, decision, chosen, str(saving),
          float(Decimal(one_time) / saving) if saving > 0 and decision != "stay" else None,
          one_time if decision != "stay" else "0", json.dumps(flips or []), reasons or []],

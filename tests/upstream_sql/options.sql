@@ -1,6 +1,6 @@
 -- Stand-in scoring: four options per segment with a cost breakdown in details, shaped like the scoring
 -- stage's output (docs/contracts.md). Simple rules, not the capacity model: enough to exercise the plan.
-insert into segment_options
+insert into segment_options (run_id, segment_id, option, provider, model, gpu, gpus, replicas, monthly_cost_usd, feasible, reasons, overflow_share, details)
 with
 period as (
     select greatest(date_diff('second', min(ts), max(ts)) / 86400.0, 1.0) as days from usage

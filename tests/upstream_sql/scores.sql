@@ -1,6 +1,6 @@
 -- Stand-in decisions: the cheapest feasible option, if it saves money and repays its one-time cost within
 -- 24 months; flips for the GPU price of self-hosted choices.
-insert into segment_scores
+insert into segment_scores (run_id, segment_id, decision, chosen_option, monthly_savings_usd, breakeven_months, one_time_cost_usd, flips, reasons)
 with
 opts as (
     select o.*, cur.monthly_cost_usd as current_cost,

@@ -85,6 +85,16 @@ class FieldSource:
     column: str | None = None  # the file's column, named in errors; None for constants and derived values
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """An adapter's own check on a raw record, tested before the field checks (first failing wins)."""
+
+    condition: str                      # SQL over the reader's columns; true = the record is rejected
+    field: str                          # the canonical field (or `record`) named in `rejected.field`
+    reason: str                         # SQL over the reader's columns: the reason text
+    column: str | None = None           # the source column/path, when there is one
+
+
 @dataclass
 class MappedSource:
     """What an adapter hands to the stage: its reader and the origin of each field."""
@@ -94,6 +104,7 @@ class MappedSource:
     tags: list[tuple[str, str]] = field(default_factory=list)   # (key, VARCHAR expression)
     record: list[tuple[str, str]] = field(default_factory=list)  # (name, expression): the raw record
     grain: str = "request"
+    checks: list[RowCheck] = field(default_factory=list)
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -308,6 +319,9 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
     parsed[-1] += " AS tags"
     rec = ", ".join(f"{quote_ident(k)} := {expr}" for k, expr in source.record) or "_row := _row"
     parsed.append(f"struct_pack({rec}) AS _rec")
+    checks = [f'"_chk{i}"' for i in range(len(source.checks))]
+    parsed += [f'CASE WHEN coalesce(({c.condition}), false) THEN CAST(({c.reason}) AS VARCHAR) END AS "_chk{i}"'
+               for i, c in enumerate(source.checks)]
     prompt = source.fields.get("prompt")
     if prompt is not None and not options.no_text:
         p = f"CAST({prompt.sql} AS VARCHAR)"
@@ -343,8 +357,11 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         "prompt_chars", "prompt_sha256", "prompt_fingerprint", "pii_types",
         f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind",
     ]
-    raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"]
-    cases = "\n            ".join(_error_cases(source, options, min_ts, future_hours))
+    raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"] + checks
+    own = [f"WHEN {flag} IS NOT NULL THEN {{'field': {quote_literal(c.field)}, 'column': "
+           f"{quote_literal(c.column) if c.column else 'NULL'}, 'reason': {flag}}}"
+           for flag, c in zip(checks, source.checks, strict=True)]
+    cases = "\n            ".join(own + _error_cases(source, options, min_ts, future_hours))
     event_id = (
         "CASE WHEN request_id IS NOT NULL THEN md5(to_json(['r', provider, request_id])) "
         "WHEN grain = 'bucket' THEN md5(to_json(['b', provider, CAST(ts AS VARCHAR), CAST(ts_end AS VARCHAR), model, "

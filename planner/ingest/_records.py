@@ -1,0 +1,307 @@
+"""Readers shared by the gateway and trace adapters: any container, the same flat text columns.
+
+An adapter names the fields it wants (a JSON path per name); `read()` returns a FROM clause that
+exposes `_row` (1-based record number: the line of a JSONL file, the element of a JSON array or of a
+page's `data` array, the data row of a CSV, the row of a Parquet file), `_ok` (false for a line that is
+not a JSON object, e.g. the cut-off last line of a truncated file) and one VARCHAR column per wanted
+name. Nested values come out as JSON text, so an adapter maps every container with the same SQL.
+
+JSON Lines are read as text lines and parsed per line (never with one whole-file JSON parse): a
+malformed line is rejected on its own, with its line number, and the other lines still load.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from planner.db import quote_ident, quote_literal
+from planner.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from planner.ingest import SourceFile
+
+NULL_STRINGS = ["", "NULL", "null", "\\N"]
+MAX_OBJECT_BYTES = 256 * 1024 * 1024   # a Bedrock record with a long prompt can be megabytes
+_NESTED = ("STRUCT", "MAP", "JSON", "UNION")
+
+
+@dataclass
+class Reader:
+    relation: str                 # FROM clause: _row, _ok, one VARCHAR column per wanted name
+    present: set[str]             # wanted names the file can carry (all of them for JSON)
+    container: str                # csv | json | jsonl | parquet
+    columns: list[str] = field(default_factory=list)  # every column of a CSV/Parquet file
+
+
+def json_path(dotted: str) -> str:
+    """`input.inputTokenCount` → `$."input"."inputTokenCount"` (quoted: names may hold odd characters)."""
+    return "$." + ".".join('"' + p.replace('"', '\\"') + '"' for p in dotted.split("."))
+
+
+def _comp(file: SourceFile) -> str:
+    return f", compression = {quote_literal(file.compression)}" if file.compression else ""
+
+
+def _lines_sql(file: SourceFile) -> str:
+    """Every non-blank line of a text file with its 1-based line number (`_row`, `_line`)."""
+    path = quote_literal(str(file.path))
+    return (
+        "(SELECT ordinality AS _row, ltrim(line, chr(65279)) AS _line "
+        f"FROM read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, delim = chr(30), quote = '', "
+        f"escape = '', auto_detect = false, max_line_size = {MAX_OBJECT_BYTES}{_comp(file)}) WITH ORDINALITY "
+        "WHERE line IS NOT NULL AND trim(line) <> '')"
+    )
+
+
+def _documents_sql(file: SourceFile) -> str:
+    """Documents of a JSON file: the elements of a top-level array, or each concatenated document."""
+    path = quote_literal(str(file.path))
+    return (f"(SELECT ordinality AS _row, CAST(json AS VARCHAR) AS _line FROM read_json_objects({path}, "
+            f"format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES}{_comp(file)}) WITH ORDINALITY)")
+
+
+def _pages_sql(lines: str, key: str) -> str:
+    """The items of each document's `key` array (saved API pages), numbered across the file."""
+    return f"""(
+        WITH docs AS (SELECT _row AS _d, _line FROM {lines}),
+        pages AS (
+            SELECT _d, json_extract(_line, '{key}[*]') AS _items FROM docs
+            WHERE CASE WHEN json_valid(_line) THEN json_type(_line, '{key}') = 'ARRAY' ELSE false END
+        ),
+        records AS (
+            SELECT _d, 0 AS _e, _line FROM docs
+            WHERE CASE WHEN json_valid(_line) THEN json_type(_line, '{key}') IS DISTINCT FROM 'ARRAY' ELSE true END
+            UNION ALL
+            SELECT _d, unnest(range(1, len(_items) + 1)) AS _e, CAST(unnest(_items) AS VARCHAR) AS _line FROM pages
+        )
+        SELECT row_number() OVER (ORDER BY _d, _e) AS _row, _line FROM records
+    )"""
+
+
+def is_paged(file: SourceFile, key: str) -> bool:
+    """True when the file's first document is an API page holding its records in a `key` array."""
+    text = file.head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    if not text.startswith("{"):
+        return False
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(text)
+        return isinstance(doc, dict) and isinstance(doc.get(key), list)
+    except ValueError:
+        return _first_page_item(text, key, json.JSONDecoder()) is not None
+
+
+def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None) -> Reader:
+    lines = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
+    if unwrap is not None and is_paged(file, unwrap):
+        lines = _pages_sql(lines, json_path(unwrap))
+    # (DuckDB evaluates both sides of AND: json_type must only see valid JSON)
+    ok = "CASE WHEN json_valid(_line) THEN json_type(_line) = 'OBJECT' ELSE false END"
+    record = "_line"
+    if unwrap is not None:
+        key = json_path(unwrap)
+        record = f"CASE WHEN json_type(_line, '{key}') = 'OBJECT' THEN CAST(json_extract(_line, '{key}') AS VARCHAR) ELSE _line END"
+    names = list(wanted)
+    paths = "[" + ", ".join(quote_literal(json_path(wanted[n])) for n in names) + "]"
+    cols = ", ".join(f"_l[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names))
+    relation = f"""(
+        SELECT _row, _ok, _bytes, _start{", " + cols if cols else ""}
+        FROM (
+            SELECT _row, _ok, CASE WHEN NOT _ok THEN length(_line) END AS _bytes,
+                CASE WHEN NOT _ok THEN left(_line, 60) END AS _start,
+                CASE WHEN _ok THEN json_extract_string(_j, {paths}) END AS _l
+            FROM (
+                SELECT _row, _line, _ok, CASE WHEN _ok THEN {record} END AS _j
+                FROM (SELECT _row, _line, {ok} AS _ok FROM {lines})
+            )
+        )
+    )"""
+    return Reader(relation=relation, present=set(names), container=file.container)
+
+
+def describe(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation} AS src").fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _as_text(column: str, sql_type: str) -> str:
+    col = f"src.{quote_ident(column)}"
+    t = sql_type.upper()
+    if t == "VARCHAR":
+        return col
+    if t.startswith(_NESTED) or t.endswith("]"):
+        return f"CAST(to_json({col}) AS VARCHAR)"
+    return f"CAST({col} AS VARCHAR)"
+
+
+def _table_reader(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict[str, str]) -> Reader:
+    path = quote_literal(str(file.path))
+    if file.container == "parquet":
+        base = (f"(SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
+                f"FROM read_parquet({path}, file_row_number = true))")
+    else:
+        nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
+        base = (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv({path}, header = true, "
+                f"nullstr = {nulls}, all_varchar = true, max_line_size = {MAX_OBJECT_BYTES}{_comp(file)}) "
+                "WITH ORDINALITY)")
+    types = {name: t for name, t in describe(con, base) if name != "_row"}
+    present: set[str] = set()
+    cols = []
+    for name, dotted in wanted.items():
+        head = dotted.split(".")[0]
+        if dotted in types:
+            cols.append(f"{_as_text(dotted, types[dotted])} AS {quote_ident(name)}")
+            present.add(name)
+        elif head in types and "." in dotted:
+            # a nested Parquet struct (or JSON text) holding the wanted member
+            inner = json_path(dotted.split(".", 1)[1])
+            cols.append(f"json_extract_string({_as_text(head, types[head])}, {quote_literal(inner)}) "
+                        f"AS {quote_ident(name)}")
+            present.add(name)
+        else:
+            cols.append(f"CAST(NULL AS VARCHAR) AS {quote_ident(name)}")
+    relation = (f"(SELECT _row, true AS _ok, CAST(NULL AS BIGINT) AS _bytes, CAST(NULL AS VARCHAR) AS _start, "
+                f"{', '.join(cols)} FROM {base} AS src)")
+    return Reader(relation=relation, present=present, container=file.container, columns=list(types))
+
+
+def read(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict[str, str], *,
+         unwrap: str | None = None) -> Reader:
+    """A reader over `file` exposing each wanted field (name → dotted path) as text."""
+    if file.container in ("json", "jsonl"):
+        return _json_reader(file, wanted, unwrap)
+    return _table_reader(con, file, wanted)
+
+
+def not_json_check() -> tuple[str, str]:
+    """(condition, reason) for a record that is not a JSON object (a cut-off or garbled line)."""
+    return ("NOT _ok", "'not a JSON object (cut-off or garbled line, ' || _bytes || ' bytes, starting ' || "
+                       "to_json(_start) || ')'")
+
+
+# ---------------------------------------------------------------- sniffing helpers
+
+def _first_line(head: bytes) -> str:
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    for line in text.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+def first_record(head: bytes, container: str, *, unwrap: str | None = None) -> dict[str, Any] | None:
+    """The first JSON record in the head of a JSON/JSONL file (None when it cannot be read)."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
+    rec: Any = None
+    decoder = json.JSONDecoder()
+    if container == "jsonl":
+        try:
+            rec = json.loads(_first_line(head))
+        except ValueError:
+            return None
+    elif container == "json":
+        try:
+            if text.startswith("["):
+                rec, _ = decoder.raw_decode(text, 1 + len(text[1:]) - len(text[1:].lstrip()))
+            else:
+                rec, _ = decoder.raw_decode(text)
+        except ValueError:
+            rec = _first_page_item(text, unwrap, decoder)
+    else:
+        return None
+    if isinstance(rec, dict) and unwrap is not None:
+        inner = rec.get(unwrap)
+        if isinstance(inner, dict):
+            rec = inner
+        elif isinstance(inner, list):
+            rec = inner[0] if inner and isinstance(inner[0], dict) else None
+    return rec if isinstance(rec, dict) else None
+
+
+def _first_page_item(text: str, unwrap: str | None, decoder: json.JSONDecoder) -> Any:
+    """The first element of a page's `data` array when the page is longer than the head."""
+    if unwrap is None:
+        return None
+    at = text.find(f'"{unwrap}"')
+    if at < 0:
+        return None
+    bracket = text.find("[", at)
+    if bracket < 0 or text[at + len(unwrap) + 2:bracket].strip(" \t\r\n:") != "":
+        return None
+    rest = text[bracket + 1:]
+    try:
+        item, _ = decoder.raw_decode(rest, len(rest) - len(rest.lstrip()))
+    except ValueError:
+        return None
+    return {unwrap: item}
+
+
+def csv_header(head: bytes) -> list[str]:
+    """The header row of a CSV head (any common delimiter)."""
+    line = _first_line(head)
+    if not line:
+        return []
+    try:
+        dialect = csv.Sniffer().sniff(line, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        return [c.strip() for c in next(csv.reader(io.StringIO(line), delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        return []
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """Top-level column names of a Parquet file, from its footer (cheap)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception:  # not readable as Parquet: no claim
+        return []
+
+
+def columns_of(path: Path, head: bytes, container: str) -> list[str]:
+    if container == "parquet":
+        return parquet_columns(path)
+    if container == "csv":
+        return csv_header(head)
+    return []
+
+
+def require_columns(file: SourceFile, reader: Reader, needed: list[str], fmt: str) -> None:
+    """A CSV/Parquet file forced to a format must carry that format's key columns."""
+    if reader.container in ("json", "jsonl"):
+        return
+    missing = [c for c in needed if c not in reader.present]
+    if missing:
+        shown = ", ".join(repr(c) for c in reader.columns[:20])
+        raise InputError(file.label, f"not a {fmt} export: no column {missing[0]!r}",
+                         hint=f"columns are: {shown}")
+
+
+# ---------------------------------------------------------------- SQL over JSON bodies
+
+def content_text_sql(c: str) -> str:
+    """Text of a message `content` (JSON): a string, or a list of parts carrying `text`."""
+    return (f"CASE json_type({c}) WHEN 'VARCHAR' THEN json_extract_string({c}, '$') "
+            f"WHEN 'ARRAY' THEN list_aggr(json_extract_string({c}, '$[*].text'), 'string_agg', chr(10)) END")
+
+
+def messages_text_sql(arr: str) -> str:
+    """Text of a JSON array of chat messages (OpenAI, Anthropic Messages and Bedrock Converse shapes)."""
+    each = content_text_sql("json_extract(m, '$.content')")
+    return (f"CASE WHEN json_type({arr}) = 'ARRAY' THEN list_aggr(list_transform(json_extract({arr}, '$[*]'), "
+            f"lambda m: {each}), 'string_agg', chr(10)) END")
+
+
+def join_text_sql(parts: list[str]) -> str:
+    """Non-empty parts joined by newlines; NULL when there is no text at all."""
+    return f"nullif(concat_ws(chr(10), {', '.join(parts)}), '')"

@@ -97,7 +97,7 @@ def is_paged(file: SourceFile, key: str) -> bool:
         return _first_page_item(text, key, json.JSONDecoder()) is not None
 
 
-def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None) -> Reader:
+def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None, keep_json: bool = False) -> Reader:
     lines = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
     if unwrap is not None and is_paged(file, unwrap):
         lines = _pages_sql(lines, json_path(unwrap))
@@ -111,9 +111,9 @@ def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None) -
     paths = "[" + ", ".join(quote_literal(json_path(wanted[n])) for n in names) + "]"
     cols = ", ".join(f"_l[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names))
     relation = f"""(
-        SELECT _row, _ok, _bytes, _start{", " + cols if cols else ""}
+        SELECT _row, _ok, _bytes, _start{", _j" if keep_json else ""}{", " + cols if cols else ""}
         FROM (
-            SELECT _row, _ok, CASE WHEN NOT _ok THEN length(_line) END AS _bytes,
+            SELECT _row, _ok, _j, CASE WHEN NOT _ok THEN length(_line) END AS _bytes,
                 CASE WHEN NOT _ok THEN left(_line, 60) END AS _start,
                 CASE WHEN _ok THEN json_extract_string(_j, {paths}) END AS _l
             FROM (
@@ -172,10 +172,14 @@ def _table_reader(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict
 
 
 def read(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict[str, str], *,
-         unwrap: str | None = None) -> Reader:
-    """A reader over `file` exposing each wanted field (name → dotted path) as text."""
+         unwrap: str | None = None, keep_json: bool = False) -> Reader:
+    """A reader over `file` exposing each wanted field (name → dotted path) as text.
+
+    `keep_json` also exposes `_j`, the whole record as JSON text (JSON containers only), for paths
+    that need wildcards.
+    """
     if file.container in ("json", "jsonl"):
-        return _json_reader(file, wanted, unwrap)
+        return _json_reader(file, wanted, unwrap, keep_json)
     return _table_reader(con, file, wanted)
 
 

@@ -340,7 +340,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
             return f'"{name}"'
         if name == "grain":
             return quote_literal(source.grain)
-        if name == "latency_ms" and "ts_end" in source.fields:
+        if name == "latency_ms" and "ts_end" in source.fields and source.grain == "request":
             return "CAST(epoch_ms(ts_end) - epoch_ms(ts) AS DOUBLE)"
         if name == "requests":
             return "1" if source.grain == "request" else "CAST(NULL AS BIGINT)"

@@ -797,3 +797,18 @@ def write_formats(table: pa.Table, out: Path, formats: Iterable[str] = REQUEST_F
 def rows_per_day_scale(rows_per_day: int, workloads: tuple[Workload, ...] = WORKLOADS) -> float:
     """The `scale` that gives about `rows_per_day` requests on a weekday."""
     return rows_per_day / sum(w.requests_per_day for w in workloads)
+
+
+def generate_exports(out: Path, *, days: int = 30, seed: int = 7, rows_per_day: int | None = None,
+                     formats: Iterable[str] | None = None, start: datetime = DEFAULT_START) -> list[Written]:
+    """`planner generate`: one traffic model written in each requested format under `out`."""
+    from planner.errors import UsageError
+
+    chosen = list(formats) if formats else list(REQUEST_FORMATS + BILLING_FORMATS)
+    unknown = [f for f in chosen if f not in FILE_NAMES]
+    if unknown:
+        raise UsageError(f"--formats: unknown format {unknown[0]!r}",
+                         hint="formats: " + ", ".join(REQUEST_FORMATS + BILLING_FORMATS))
+    scale = rows_per_day_scale(rows_per_day) if rows_per_day else 1.0
+    table = traffic(days=days, seed=seed, scale=scale, start=start)
+    return write_formats(table, out, chosen, origin=start)

@@ -97,29 +97,31 @@ def is_paged(file: SourceFile, key: str) -> bool:
         return _first_page_item(text, key, json.JSONDecoder()) is not None
 
 
+def is_wrapped(file: SourceFile, key: str) -> bool:
+    """True when records are wrapped in an object under `key` (`{"data": {...}}`), judged on the first one."""
+    first = first_record(file.head, file.container)
+    return first is not None and isinstance(first.get(key), dict)
+
+
 def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None, keep_json: bool = False) -> Reader:
     lines = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
     if unwrap is not None and is_paged(file, unwrap):
         lines = _pages_sql(lines, json_path(unwrap))
-    # (DuckDB evaluates both sides of AND: json_type must only see valid JSON)
-    ok = "CASE WHEN json_valid(_line) THEN json_type(_line) = 'OBJECT' ELSE false END"
-    record = "_line"
-    if unwrap is not None:
-        key = json_path(unwrap)
-        record = f"CASE WHEN json_type(_line, '{key}') = 'OBJECT' THEN CAST(json_extract(_line, '{key}') AS VARCHAR) ELSE _line END"
+    # one parse for the check and one for all the fields (try: a garbled line gives NULL, not an error)
+    ok = "coalesce(try(json_type(_line)) = 'OBJECT', false)"
+    root = json_path(unwrap) if unwrap is not None and is_wrapped(file, unwrap) else "$"
+    record = "_line" if root == "$" else f"CAST(json_extract(_line, '{root}') AS VARCHAR)"
     names = list(wanted)
-    paths = "[" + ", ".join(quote_literal(json_path(wanted[n])) for n in names) + "]"
+    paths = "[" + ", ".join(quote_literal(root + json_path(wanted[n])[1:]) for n in names) + "]"
     cols = ", ".join(f"_l[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names))
+    keep = f", CASE WHEN _ok THEN {record} END AS _j" if keep_json else ""
     relation = f"""(
         SELECT _row, _ok, _bytes, _start{", _j" if keep_json else ""}{", " + cols if cols else ""}
         FROM (
-            SELECT _row, _ok, _j, CASE WHEN NOT _ok THEN length(_line) END AS _bytes,
+            SELECT _row, _ok{keep}, CASE WHEN NOT _ok THEN length(_line) END AS _bytes,
                 CASE WHEN NOT _ok THEN left(_line, 60) END AS _start,
-                CASE WHEN _ok THEN json_extract_string(_j, {paths}) END AS _l
-            FROM (
-                SELECT _row, _line, _ok, CASE WHEN _ok THEN {record} END AS _j
-                FROM (SELECT _row, _line, {ok} AS _ok FROM {lines})
-            )
+                CASE WHEN _ok THEN json_extract_string(_line, {paths}) END AS _l
+            FROM (SELECT _row, _line, {ok} AS _ok FROM {lines})
         )
     )"""
     return Reader(relation=relation, present=set(names), container=file.container)
@@ -309,3 +311,10 @@ def messages_text_sql(arr: str) -> str:
 def join_text_sql(parts: list[str]) -> str:
     """Non-empty parts joined by newlines; NULL when there is no text at all."""
     return f"nullif(concat_ws(chr(10), {', '.join(parts)}), '')"
+
+
+def layer(relation: str, columns: list[tuple[str, str]]) -> str:
+    """`relation` plus computed columns. Heavy expressions (timestamps, JSON text) are computed once
+    here, so the stage, which reads each field several times, only references a column."""
+    cols = ", ".join(f"{sql} AS {quote_ident(name)}" for name, sql in columns)
+    return f"(SELECT *, {cols} FROM {relation})"

@@ -97,10 +97,13 @@ def source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOpti
     latency = f"coalesce(TRY_CAST(latencyMs AS DOUBLE), {stream_latency})"
     errors = " OR ".join(f"lower(status) LIKE '%{w}%'" for w in _ERROR_WORDS)
     status = f"CASE WHEN errorCode IS NOT NULL OR {errors} THEN 'error' ELSE 'ok' END"
-    base = base_model_sql("modelId")
-    kind = (f"CASE WHEN {base} ILIKE '%embed%' THEN 'embeddings' "
-            f"WHEN {base} SIMILAR TO '.*(image|canvas|stable-diffusion|sd3|stability|reel).*' THEN 'images' "
+    kind = ("CASE WHEN _base ILIKE '%embed%' THEN 'embeddings' "
+            "WHEN _base SIMILAR TO '.*(image|canvas|stable-diffusion|sd3|stability|reel).*' THEN 'images' "
             "ELSE 'completions' END")
+    relation = rec.layer(rec.layer(reader.relation, [("_base", base_model_sql("modelId"))]), [
+        ("_input", total), ("_status", status), ("_latency", latency), ("_ttft", stream_ttft), ("_kind", kind),
+        ("_prompt", prompt),
+    ])
     f = FieldSource
     fields = {
         "ts": f("timestamp", "VARCHAR", "timestamp"),
@@ -108,18 +111,18 @@ def source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOpti
         "model": f("modelId", "VARCHAR", "modelId"),
         "user_id": f("arn", "VARCHAR", "identity.arn"),
         "request_id": f("requestId", "VARCHAR", "requestId"),
-        "input_tokens": f(total, "VARCHAR", "input.inputTokenCount"),
+        "input_tokens": f("_input", "VARCHAR", "input.inputTokenCount"),
         "cached_input_tokens": f(read_, "VARCHAR", "input.cacheReadInputTokenCount"),
         "cache_write_tokens": f(write, "VARCHAR", "input.cacheWriteInputTokenCount"),
         "output_tokens": f("outputTokenCount", "VARCHAR", "output.outputTokenCount"),
-        "status": f(status, "VARCHAR", "errorCode"),
-        "latency_ms": f(latency, "DOUBLE", "output.outputBodyJson.metrics.latencyMs"),
-        "ttft_ms": f(stream_ttft, "DOUBLE", "output.outputBodyJson"),
-        "kind": f(kind, "VARCHAR", "modelId"),
-        "prompt": f(prompt, "VARCHAR", "input.inputBodyJson"),
+        "status": f("_status", "VARCHAR", "errorCode"),
+        "latency_ms": f("_latency", "DOUBLE", "output.outputBodyJson.metrics.latencyMs"),
+        "ttft_ms": f("_ttft", "DOUBLE", "output.outputBodyJson"),
+        "kind": f("_kind", "VARCHAR", "modelId"),
+        "prompt": f("_prompt", "VARCHAR", "input.inputBodyJson"),
     }
     tags = [
-        ("base_model", base), ("model_vendor", f"split_part({base}, '.', 1)"),
+        ("base_model", "_base"), ("model_vendor", "split_part(_base, '.', 1)"),
         ("account_id", "accountId"), ("region", "region"), ("inference_region", "inferenceRegion"),
         ("operation", "operation"), ("schema_version", "schemaVersion"), ("error_code", "errorCode"),
         ("bedrock_status", "status"), ("request_metadata", "requestMetadata"),
@@ -139,7 +142,7 @@ def source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOpti
         RowCheck(f"{ok} AND outputTokenCount IS NULL", "output_tokens", "'missing output.outputTokenCount'",
                  "output.outputTokenCount"),
     ]
-    return MappedSource(relation=f"{reader.relation} AS src", fields=fields, tags=tags, record=record, checks=checks)
+    return MappedSource(relation=f"{relation} AS src", fields=fields, tags=tags, record=record, checks=checks)
 
 
 def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:

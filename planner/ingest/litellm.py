@@ -157,40 +157,43 @@ def spend_logs_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options:
     ])
     prompt_text = (f"CASE WHEN {messages} IS NULL THEN NULL WHEN NOT json_valid({messages}) THEN {messages} "
                    f"ELSE {text} END")
-    start, end, first_token = _ts("startTime", options), _ts("endTime", options), _ts("completionStartTime", options)
-    ttft = (f"CASE WHEN ({first_token}) >= ({start}) "
-            f"THEN date_diff('microsecond', {start}, {first_token}) / 1000.0 END")
-    latency = (f"coalesce(TRY_CAST(request_duration_ms AS DOUBLE), "
-               f"CASE WHEN ({end}) >= ({start}) THEN date_diff('microsecond', {start}, {end}) / 1000.0 END)")
-    relation = f"""(
-        SELECT *, {cached} AS _cached, {write} AS _write
-        FROM (
-            SELECT *, CASE WHEN json_valid(metadata) THEN json_extract_string(metadata, {meta_paths}) END AS _m
-            FROM {reader.relation}
-        )
-    )"""
+    ttft = ("CASE WHEN _t_first >= _t_start "
+            "THEN date_diff('microsecond', _t_start, _t_first) / 1000.0 END")
+    latency = ("coalesce(TRY_CAST(request_duration_ms AS DOUBLE), "
+               "CASE WHEN _t_end >= _t_start THEN date_diff('microsecond', _t_start, _t_end) / 1000.0 END)")
+    with_meta = rec.layer(reader.relation, [
+        ("_m", f"CASE WHEN json_valid(metadata) THEN json_extract_string(metadata, {meta_paths}) END")])
+    parsed = rec.layer(with_meta, [
+        ("_cached", cached), ("_write", write), ("_t_start", _ts("startTime", options)),
+        ("_t_end", _ts("endTime", options)), ("_t_first", _ts("completionStartTime", options)),
+    ])
+    relation = rec.layer(parsed, [
+        ("_input", input_sql), ("_ttft", ttft), ("_latency", latency), ("_prompt", prompt_text),
+        ("_provider", provider_sql("custom_llm_provider")), ("_kind", f"MAP {{{_kinds()}}}[lower(call_type)]"),
+        ("_status", f"coalesce(status, {m['status']})"),
+    ])
     f = FieldSource
     fields = {
         "ts": f('"startTime"', "VARCHAR", "startTime"),
         "ts_end": f('"endTime"', "VARCHAR", "endTime"),
         "request_id": f("request_id", "VARCHAR", "request_id"),
-        "provider": f(provider_sql("custom_llm_provider"), "VARCHAR", "custom_llm_provider"),
+        "provider": f("_provider", "VARCHAR", "custom_llm_provider"),
         "model": f("model", "VARCHAR", "model"),
         "project": f("team_id", "VARCHAR", "team_id"),
         "api_key_id": f("api_key", "VARCHAR", "api_key"),
         "user_id": f("coalesce(nullif(trim(\"user\"), ''), nullif(trim(end_user), ''))", "VARCHAR", "user"),
         "session_id": f("session_id", "VARCHAR", "session_id"),
-        "input_tokens": f(input_sql, "VARCHAR", "prompt_tokens"),
+        "input_tokens": f("_input", "VARCHAR", "prompt_tokens"),
         "cached_input_tokens": f("CAST(_cached AS VARCHAR)", "VARCHAR", "metadata.usage_object"),
         "cache_write_tokens": f("CAST(_write AS VARCHAR)", "VARCHAR", "metadata.usage_object"),
         "output_tokens": f("completion_tokens", "VARCHAR", "completion_tokens"),
         "reasoning_tokens": f(m["reasoning"], "VARCHAR", "metadata.usage_object"),
-        "status": f(f"coalesce(status, {m['status']})", "VARCHAR", "status"),
-        "latency_ms": f(latency, "DOUBLE", "request_duration_ms"),
-        "ttft_ms": f(ttft, "DOUBLE", "completionStartTime"),
+        "status": f("_status", "VARCHAR", "status"),
+        "latency_ms": f("_latency", "DOUBLE", "request_duration_ms"),
+        "ttft_ms": f("_ttft", "DOUBLE", "completionStartTime"),
         "billed_cost_usd": f("spend", "VARCHAR", "spend"),
-        "kind": f(f"MAP {{{_kinds()}}}[lower(call_type)]", "VARCHAR", "call_type"),
-        "prompt": f(prompt_text, "VARCHAR", "messages"),
+        "kind": f("_kind", "VARCHAR", "call_type"),
+        "prompt": f("_prompt", "VARCHAR", "messages"),
     }
     tags = [
         ("call_type", "call_type"), ("model_group", "model_group"), ("model_id", "model_id"),

@@ -96,6 +96,7 @@ def _checks() -> list[RowCheck]:
 
 def generation_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> MappedSource:
     reader = rec.read(con, file, {c: c for c in GENERATION}, unwrap="data")
+    relation = rec.layer(reader.relation, [("_output", _output_sql("native_tokens_completion", "native_tokens_reasoning"))])
     f = FieldSource
     error = "lower(finish_reason) = 'error' OR lower(native_finish_reason) = 'error'"
     kind = f"coalesce(MAP {{{', '.join(f'{quote_literal(k)}: {quote_literal(v)}' for k, v in _KINDS.items())}}}" \
@@ -108,8 +109,7 @@ def generation_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> Mappe
         "request_id": f("id", "VARCHAR", "id"),
         "input_tokens": f("native_tokens_prompt", "VARCHAR", "native_tokens_prompt"),
         "cached_input_tokens": f("native_tokens_cached", "VARCHAR", "native_tokens_cached"),
-        "output_tokens": f(_output_sql("native_tokens_completion", "native_tokens_reasoning"), "VARCHAR",
-                           "native_tokens_completion"),
+        "output_tokens": f("_output", "VARCHAR", "native_tokens_completion"),
         "reasoning_tokens": f("native_tokens_reasoning", "VARCHAR", "native_tokens_reasoning"),
         "service_tier": f("service_tier", "VARCHAR", "service_tier"),
         "status": f(f"CASE WHEN {error} THEN 'error' ELSE 'ok' END", "VARCHAR", "finish_reason"),
@@ -129,8 +129,7 @@ def generation_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> Mappe
         ("data_region", "data_region"),
     ])
     record = [(c, quote_ident(c)) for c in GENERATION] + [("_bytes", "_bytes"), ("_start", "_start")]
-    return MappedSource(relation=f"{reader.relation} AS src", fields=fields, tags=tags, record=record,
-                        checks=_checks())
+    return MappedSource(relation=f"{relation} AS src", fields=fields, tags=tags, record=record, checks=_checks())
 
 
 def activity_csv_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> MappedSource:

@@ -87,8 +87,18 @@ def child(mode: str, fmt: str, path: str, db: str) -> dict:
         rows = r.rows_loaded
         extra = {"rejected": r.rows_rejected}
     seconds = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "rows": rows, "rss_mb": rss_mb, **extra}
+    return {"seconds": seconds, "rows": rows, "rss_mb": _peak_rss_mb(), **extra}
+
+
+def _peak_rss_mb() -> float:
+    """Peak RSS of this process (VmHWM: unlike ru_maxrss it does not carry the parent's peak over a fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _run(mode: str, fmt: str, path: Path, tmp: Path) -> dict:

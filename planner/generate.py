@@ -463,7 +463,7 @@ def write_openrouter(table: pa.Table, path: Path) -> Path:
         streamed=pl.lit(True),
         cancelled=pl.lit(False),
         provider_name=_map("provider", PROVIDER_NAMES),
-        latency=pl.when(ok).then(pl.col("ttft_ms")),
+        latency=pl.col("latency_ms"),
         moderation_latency=pl.lit(None, dtype=pl.Float64),
         generation_time=pl.col("latency_ms"),
         finish_reason=pl.when(ok).then(pl.lit("stop")).otherwise(pl.lit("error")),

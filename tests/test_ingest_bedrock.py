@@ -126,3 +126,42 @@ def test_base_model_sql(con):
     }
     for model, want in cases.items():
         assert con.execute(f"select {base_model_sql('m')} from (select ? as m)", [model]).fetchone()[0] == want, model
+
+
+def test_cloudwatch_exports_carry_the_same_records(cli, db_path):
+    r = cli("ingest", BED / "invocations.jsonl.gz", BED / "cloudwatch_filter_log_events.json",
+            BED / "logs_insights.csv", "--db", db_path, "--json")
+    assert r.exit_code == 0, r.stderr
+    files = json.loads(r.stdout)["files"]
+    assert [f["format"] for f in files] == ["bedrock"] * 3
+    assert [(f["rows_read"], f["rows_duplicate"]) for f in files] == [(7, 0), (3, 3), (2, 2)]
+
+
+def test_cloudwatch_page_alone_maps_like_s3(cli, db_path):
+    assert cli("ingest", BED / "cloudwatch_filter_log_events.json", "--db", db_path).exit_code == 0
+    rows = by_request(db_path)
+    assert (rows["1"]["input_tokens"], rows["1"]["cached_input_tokens"]) == (2060, 2048)
+    assert rows["3"]["pii_types"] == ["PHONE_NUMBER"]
+    assert q(db_path, "select source_row from usage order by 1") == [(1,), (2,), (3,)]
+
+
+def test_public_example_record(cli, db_path, tmp_path):
+    # a Converse record as shown in a public AWS user-group talk (text masked there; date made valid here)
+    record = ('{"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2025-04-29T23:00:17Z", '
+              '"accountId": "654654377904", "identity": {"arn": "arn:aws:sts::xxxx"}, "region": "us-east-1", '
+              '"requestId": "915a6a04-3f83-4c70-a277-7fbf7ea546b3", "operation": "Converse", '
+              '"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "input": {"inputContentType": "application/json", '
+              '"inputBodyJson": {"messages": [{"role": "user", "content": [{"text": "xxxx"}]}]}, "inputTokenCount": 35}, '
+              '"output": {"outputContentType": "application/json", "outputBodyJson": {"output": {"message": '
+              '{"role": "assistant", "content": [{"text": "yyyy"}]}}, "stopReason": "end_turn", "metrics": '
+              '{"latencyMs": 3640}, "usage": {"inputTokens": 35, "outputTokens": 446, "totalTokens": 481}}, '
+              '"outputTokenCount": 446}, "requestMetadata": {"traceId": "b956002a-fd01-47ba-9da7-07e4c9b1a6b6"}}')
+    f = tmp_path / "000001.json"
+    f.write_text(record + "\n")
+    r = cli("ingest", f, "--db", db_path, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["files"][0]["format"] == "bedrock"
+    row = by_request(db_path)["3"]
+    assert (row["input_tokens"], row["cached_input_tokens"], row["output_tokens"], row["latency_ms"]) == (35, None, 446, 3640)
+    assert row["tags"]["request_metadata"] == '{"traceId":"b956002a-fd01-47ba-9da7-07e4c9b1a6b6"}'
+    assert row["prompt_chars"] == 4

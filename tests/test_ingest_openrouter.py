@@ -40,13 +40,42 @@ def test_generation_records_field_mapping(cli, db_path):
     assert (a["provider"], a["model"], a["user_id"]) == ("openrouter", "anthropic/claude-3.5-sonnet", "u-17")
     # native counts; prompt includes the cached reads; no cache-write figure exists
     assert (a["input_tokens"], a["cached_input_tokens"], a["cache_write_tokens"], a["output_tokens"]) == (4102, 3072, None, 388)
-    assert (a["latency_ms"], a["ttft_ms"], a["billed_cost_usd"]) == (4210, 930, Decimal("0.00739"))
+    # a generation's `latency` is its total latency; it carries no time to first token
+    assert (a["latency_ms"], a["ttft_ms"], a["billed_cost_usd"]) == (930, None, Decimal("0.00739"))
+    assert a["tags"]["generation_time"] == "4210"
     assert a["tags"]["serving_provider"] == "Anthropic" and a["tags"]["tokens_prompt"] == "3900"
     assert a["tags"]["upstream_id"] == "msg_01TESTccc" and a["status"] == "ok" and a["kind"] == "completions"
     b = rows["gen-1736-TESTaaa2"]
     assert (b["output_tokens"], b["reasoning_tokens"], b["service_tier"]) == (240, 180, "default")
     c = rows["gen-1736-TESTaaa3"]
     assert c["status"] == "error" and c["latency_ms"] is None and c["tags"]["is_byok"] == "true"
+
+
+def test_public_sdk_example(cli, db_path, tmp_path):
+    # the generation example of OpenRouter's SDK reference (GenerationResponseData), snake_case as on the wire
+    data = {"api_type": "completions", "app_id": 12345, "cache_discount": 0.0002, "cancelled": False,
+            "created_at": "2024-07-15T23:33:19.433273+00:00", "data_region": "global", "external_user": "user-123",
+            "finish_reason": "stop", "generation_time": 1200, "http_referer": "https://openrouter.ai/",
+            "id": "gen-3bhGkxlo4XFrqiabUM7NDtwDzWwG", "is_byok": False, "latency": 1250, "model": "sao10k/l3-stheno-8b",
+            "moderation_latency": 50, "native_finish_reason": "stop", "native_tokens_cached": 3,
+            "native_tokens_completion": 25, "native_tokens_completion_images": 0, "native_tokens_prompt": 10,
+            "native_tokens_reasoning": 5, "num_fetches": 0, "num_input_audio_prompt": 0, "num_media_completion": 0,
+            "num_media_prompt": 1, "num_search_results": 5, "origin": "https://openrouter.ai/",
+            "preset_id": "a9e8d400-592a-494f-908c-375efa66cafd", "provider_name": "Infermatic",
+            "provider_responses": None, "router": "openrouter/auto", "service_tier": "priority", "streamed": True,
+            "tokens_completion": 25, "tokens_prompt": 10, "total_cost": 0.0015,
+            "upstream_id": "chatcmpl-791bcf62-080e-4568-87d0-94c72e3b4946", "upstream_inference_cost": 0.0012,
+            "usage": 0.0015, "user_agent": "Mozilla/5.0", "web_search_engine": "exa"}
+    f = tmp_path / "generation.json"
+    f.write_text(json.dumps({"data": data}, indent=2))
+    r = cli("ingest", f, "--db", db_path, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["files"][0]["format"] == "openrouter"
+    g = by_id(db_path)["gen-3bhGkxlo4XFrqiabUM7NDtwDzWwG"]
+    assert g["ts"] == datetime(2024, 7, 15, 23, 33, 19, 433273)
+    assert (g["input_tokens"], g["cached_input_tokens"], g["output_tokens"], g["reasoning_tokens"]) == (10, 3, 25, 5)
+    assert (g["latency_ms"], g["service_tier"], g["billed_cost_usd"]) == (1250, "priority", Decimal("0.0015"))
+    assert g["tags"]["serving_provider"] == "Infermatic" and g["tags"]["upstream_inference_cost"] == "0.0012"
 
 
 def test_offsets_are_converted_to_utc(cli, db_path):

@@ -103,10 +103,12 @@ def is_wrapped(file: SourceFile, key: str) -> bool:
     return first is not None and isinstance(first.get(key), dict)
 
 
-def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None, keep_json: bool = False) -> Reader:
-    lines = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
-    if unwrap is not None and is_paged(file, unwrap):
-        lines = _pages_sql(lines, json_path(unwrap))
+def _json_reader(file: SourceFile, wanted: dict[str, str], unwrap: str | None, keep_json: bool = False,
+                 lines: str | None = None) -> Reader:
+    if lines is None:
+        lines = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
+        if unwrap is not None and is_paged(file, unwrap):
+            lines = _pages_sql(lines, json_path(unwrap))
     # one parse for the check and one for all the fields (try: a garbled line gives NULL, not an error)
     ok = "coalesce(try(json_type(_line)) = 'OBJECT', false)"
     root = json_path(unwrap) if unwrap is not None and is_wrapped(file, unwrap) else "$"
@@ -174,15 +176,57 @@ def _table_reader(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict
 
 
 def read(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict[str, str], *,
-         unwrap: str | None = None, keep_json: bool = False) -> Reader:
+         unwrap: str | None = None, keep_json: bool = False, embedded: tuple[str, str] | None = None) -> Reader:
     """A reader over `file` exposing each wanted field (name → dotted path) as text.
 
     `keep_json` also exposes `_j`, the whole record as JSON text (JSON containers only), for paths
-    that need wildcards.
+    that need wildcards. `embedded = (array, field)` also reads log-service exports whose records are
+    JSON text inside another record: pages holding an `array` of events with the record in `field`
+    (`aws logs filter-log-events`: `{"events": [{"message": "{...}"}]}`), or a CSV with that column
+    (CloudWatch Logs Insights: `@timestamp,@message`).
     """
+    if embedded is not None:
+        lines = _embedded_lines(con, file, *embedded)
+        if lines is not None:
+            return _json_reader(file, wanted, None, keep_json, lines=lines)
     if file.container in ("json", "jsonl"):
         return _json_reader(file, wanted, unwrap, keep_json)
     return _table_reader(con, file, wanted)
+
+
+def _embedded_lines(con: duckdb.DuckDBPyConnection, file: SourceFile, array: str, field: str) -> str | None:
+    """(`_row`, `_line`) of records carried as JSON text in another record, or None for other files."""
+    text = f"json_extract_string(_line, {quote_literal(json_path(field))})"
+    if file.container in ("json", "jsonl") and is_paged(file, array):
+        base = _lines_sql(file) if file.container == "jsonl" else _documents_sql(file)
+        return f"(SELECT _row, {text} AS _line FROM {_pages_sql(base, json_path(array))})"
+    if file.container == "csv" and field in csv_header(file.head):
+        path = quote_literal(str(file.path))
+        return (f"(SELECT ordinality AS _row, {quote_ident(field)} AS _line FROM read_csv({path}, header = true, "
+                f"all_varchar = true, max_line_size = {MAX_OBJECT_BYTES}{_comp(file)}) WITH ORDINALITY)")
+    return None
+
+
+def embedded_first_record(head: bytes, container: str, array: str, field: str) -> dict[str, Any] | None:
+    """The first record of a log-service export (see `read(embedded=...)`), for sniffing."""
+    raw: Any = None
+    if container in ("json", "jsonl"):
+        event = first_record(head, container, unwrap=array)
+        raw = event.get(field) if event else None
+    elif container == "csv" and field in csv_header(head):
+        text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+        try:
+            rows = csv.DictReader(io.StringIO(text))
+            raw = next(rows).get(field)
+        except (csv.Error, StopIteration):
+            return None
+    if not isinstance(raw, str):
+        return None
+    try:
+        rec = json.loads(raw)
+    except ValueError:
+        return None
+    return rec if isinstance(rec, dict) else None
 
 
 def not_json_check() -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """bedrock: Amazon Bedrock model invocation logs (one JSON record per invocation).
 
-S3 delivery writes gzipped JSON Lines; CloudWatch exports and hand-made dumps are JSON arrays or
-concatenated objects: all are read. Shape: `fixtures/bedrock/README.md`.
+S3 delivery writes gzipped JSON Lines; hand-made dumps are JSON arrays or concatenated objects;
+CloudWatch Logs exports carry each record as text: `aws logs filter-log-events` pages
+(`{"events": [{"timestamp", "message": "{...}"}]}`) and Logs Insights CSV (`@timestamp,@message`).
+All are read. Shape: `fixtures/bedrock/README.md`.
 
 - `input.inputTokenCount` counts only the UNCACHED input: canonical `input_tokens` adds
   `cacheReadInputTokenCount` and `cacheWriteInputTokenCount`. Logs written before prompt caching
@@ -55,8 +57,16 @@ def _looks_like(first: dict | None) -> bool:
             and "inputTokenCount" in inp and isinstance(first.get("output"), dict))
 
 
+# CloudWatch Logs exports: `aws logs filter-log-events` pages, and Logs Insights CSV
+EMBEDDED = ("events", "message")
+INSIGHTS = ("events", "@message")
+
+
 def sniff(path: Path, head: bytes, container: str) -> bool:
-    return container in ("json", "jsonl") and _looks_like(rec.first_record(head, container))
+    if container in ("json", "jsonl"):
+        return (_looks_like(rec.first_record(head, container))
+                or _looks_like(rec.embedded_first_record(head, container, *EMBEDDED)))
+    return container == "csv" and _looks_like(rec.embedded_first_record(head, container, *INSIGHTS))
 
 
 def base_model_sql(model_id: str) -> str:
@@ -79,9 +89,11 @@ def _body_text(body: str) -> str:
 
 
 def source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> MappedSource:
-    if file.container not in ("json", "jsonl"):
-        raise InputError(file.label, f"not a bedrock invocation log: a {file.container} file, expected JSON records")
-    reader = rec.read(con, file, WANTED, keep_json=True)
+    embedded = INSIGHTS if file.container == "csv" else EMBEDDED
+    if file.container == "parquet" or (file.container == "csv" and INSIGHTS[1] not in rec.csv_header(file.head)):
+        raise InputError(file.label, f"not a bedrock invocation log: a {file.container} file without JSON records",
+                         hint="Bedrock logs are JSON Lines (S3), CloudWatch exports, or a Logs Insights CSV with @message")
+    reader = rec.read(con, file, WANTED, keep_json=True, embedded=embedded)
     body = "inputBodyJson"
     prompt = f"CASE WHEN {body} IS NOT NULL AND json_valid({body}) THEN {_body_text(body)} END"
     uncached, read_, write = "inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"

@@ -8,9 +8,11 @@
 - `GET /api/v1/activity` (`{"data": [...]}`, one row per day × model × endpoint): bucket grain.
 
 `provider` is `openrouter` (who bills); the provider that served the call is `tags['serving_provider']`.
-`total_cost` / `cost_total` / `usage` → `billed_cost_usd` (USD credits). Latency: `generation_time`
-is the whole generation and `latency` the time to the first token (the activity export names the
-same two figures `generation_time_ms` and `time_to_first_token_ms`). Shapes: `fixtures/openrouter/README.md`.
+`total_cost` / `cost_total` / `usage` → `billed_cost_usd` (USD credits). Latency: a generation record's
+`latency` is the total latency (the SDK reference: "Total latency in milliseconds"; its example has
+`latency` = `generation_time` + `moderation_latency`); it has no time to first token. The activity
+export has `generation_time_ms` (→ `latency_ms`) and `time_to_first_token_ms` (→ `ttft_ms`).
+Shapes: `fixtures/openrouter/README.md`.
 """
 
 from __future__ import annotations
@@ -113,8 +115,7 @@ def generation_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> Mappe
         "reasoning_tokens": f("native_tokens_reasoning", "VARCHAR", "native_tokens_reasoning"),
         "service_tier": f("service_tier", "VARCHAR", "service_tier"),
         "status": f(f"CASE WHEN {error} THEN 'error' ELSE 'ok' END", "VARCHAR", "finish_reason"),
-        "latency_ms": f("generation_time", "VARCHAR", "generation_time"),
-        "ttft_ms": f("latency", "VARCHAR", "latency"),
+        "latency_ms": f("coalesce(latency, generation_time)", "VARCHAR", "latency"),
         "billed_cost_usd": f("total_cost", "VARCHAR", "total_cost"),
         "kind": f(kind, "VARCHAR", "api_type"),
     }
@@ -125,6 +126,7 @@ def generation_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> Mappe
         ("native_finish_reason", "native_finish_reason"), ("tokens_prompt", "tokens_prompt"),
         ("tokens_completion", "tokens_completion"), ("upstream_inference_cost", "upstream_inference_cost"),
         ("cache_discount", "cache_discount"), ("moderation_latency", "moderation_latency"),
+        ("generation_time", "generation_time"),
         ("num_media_prompt", "num_media_prompt"), ("num_search_results", "num_search_results"),
         ("data_region", "data_region"),
     ])

@@ -123,13 +123,24 @@ def test_daily_team_table_is_bucket_grain(cli, db_path):
     r = cli("ingest", LIT / "daily_team_spend.csv", "--db", db_path)
     assert r.exit_code == 0, r.stderr
     rows = q(db_path, "select project, ts, ts_end, model, provider, requests, input_tokens, cached_input_tokens, "
-                      "cache_write_tokens, output_tokens, billed_cost_usd, kind, grain, status, tags['failed_requests'] "
+                      "cache_write_tokens, output_tokens, billed_cost_usd, kind, grain, status, tags['endpoint'] "
                       "from usage order by project, ts, input_tokens")
     assert rows[0] == ("team_a", datetime(2025, 5, 6), datetime(2025, 5, 7), "gpt-4o-mini", "openai", 930, 880000,
-                       512000, 0, 91000, Decimal("0.186"), "completions", "bucket", None, "0")
+                       512000, 0, 91000, Decimal("0.186"), "completions", "bucket", None, "/chat/completions")
     # /v1/messages rows exclude the cache from prompt_tokens: added back
     assert rows[2][6:9] == (6000 + 900000 + 120000, 900000, 120000)
-    assert rows[3][11] == "embeddings" and rows[3][14] == "2"
+    assert rows[3][11] == "embeddings" and rows[3][14] == "/embeddings"
+
+
+def test_a_later_fuller_export_of_the_same_day_replaces_it(cli, db_path, tmp_path):
+    assert cli("ingest", LIT / "daily_team_spend.csv", "--db", db_path).exit_code == 0
+    lines = (LIT / "daily_team_spend.csv").read_text().splitlines()
+    # the same team, day, key, model and endpoint a few hours later: more requests and tokens
+    later = lines[1].replace(",5120033,210877,", ",6120033,250877,").replace(",1204,1198,6,", ",1404,1396,8,")
+    f = tmp_path / "daily_team_spend_later.csv"
+    f.write_text("\n".join([lines[0], later]) + "\n")
+    assert cli("ingest", f, "--db", db_path).exit_code == 0
+    assert q(db_path, "select count(*), sum(requests) from usage") == [(4, 1404 + 930 + 55 + 400)]
 
 
 def test_two_daily_tables_warn_about_double_counting(cli, db_path):

@@ -261,9 +261,10 @@ def daily_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: Inge
     elif entity in ("user_id", "end_user_id"):
         fields["user_id"] = f(quote_ident(entity), "VARCHAR", entity)
     table = DAILY_ENTITIES.get(entity or "", "Daily")
+    # dimensions only: a bucket's tags are part of its identity, so a later, fuller export of the same day
+    # (more requests, more failures) must carry the same tags to replace the earlier one
     tags = [("litellm_table", quote_literal(table)), ("model_group", "model_group"),
-            ("litellm_provider", "custom_llm_provider"), ("endpoint", "endpoint"), ("mcp_tool", "mcp_namespaced_tool_name"),
-            ("successful_requests", "successful_requests"), ("failed_requests", "failed_requests")]
+            ("litellm_provider", "custom_llm_provider"), ("endpoint", "endpoint"), ("mcp_tool", "mcp_namespaced_tool_name")]
     if entity in ("organization_id", "agent_id", "tag", "end_user_id"):
         tags.append((entity, quote_ident(entity)))
     tags = [(k, f"nullif(trim({v}), '')") for k, v in tags]

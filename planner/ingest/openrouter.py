@@ -181,8 +181,8 @@ def activity_days_source(con: duckdb.DuckDBPyConnection, file: SourceFile) -> Ma
         "reasoning_tokens": f("reasoning_tokens", "VARCHAR", "reasoning_tokens"),
         "billed_cost_usd": f("usage", "VARCHAR", "usage"),
     }
-    tags = _tags([("serving_provider", "provider_name"), ("model_slug", "model"), ("endpoint_id", "endpoint_id"),
-                  ("byok_usage_inference", "byok_usage_inference")])
+    # dimensions only (a bucket's tags are part of its identity; see litellm.daily_source)
+    tags = _tags([("serving_provider", "provider_name"), ("model_slug", "model"), ("endpoint_id", "endpoint_id")])
     record = [(c, quote_ident(c)) for c in ACTIVITY_DAYS] + [("_bytes", "_bytes"), ("_start", "_start")]
     checks = _checks() + [RowCheck(f'"date" IS NOT NULL AND {day} IS NULL', "ts",
                                    "'expected a date YYYY-MM-DD, got ' || to_json(left(\"date\", 40))", "date")]

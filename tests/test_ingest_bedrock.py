@@ -165,3 +165,11 @@ def test_public_example_record(cli, db_path, tmp_path):
     assert (row["input_tokens"], row["cached_input_tokens"], row["output_tokens"], row["latency_ms"]) == (35, None, 446, 3640)
     assert row["tags"]["request_metadata"] == '{"traceId":"b956002a-fd01-47ba-9da7-07e4c9b1a6b6"}'
     assert row["prompt_chars"] == 4
+
+
+def test_cloudwatch_export_task_lines(cli, db_path):
+    r = cli("ingest", BED / "cloudwatch_export_task.gz", "--db", db_path, "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["files"][0]["format"] == "bedrock"
+    rows = by_request(db_path)
+    assert rows["6"]["input_tokens"] == 18 and rows["7"]["pii_types"] == ["US_SSN"]

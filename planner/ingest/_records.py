@@ -49,6 +49,10 @@ def _comp(file: SourceFile) -> str:
     return f", compression = {quote_literal(file.compression)}" if file.compression else ""
 
 
+def lines_sql(file: SourceFile) -> str:
+    return _lines_sql(file)
+
+
 def _lines_sql(file: SourceFile) -> str:
     """Every non-blank line of a text file with its 1-based line number (`_row`, `_line`)."""
     path = quote_literal(str(file.path))
@@ -176,15 +180,19 @@ def _table_reader(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict
 
 
 def read(con: duckdb.DuckDBPyConnection, file: SourceFile, wanted: dict[str, str], *,
-         unwrap: str | None = None, keep_json: bool = False, embedded: tuple[str, str] | None = None) -> Reader:
+         unwrap: str | None = None, keep_json: bool = False, embedded: tuple[str, str] | None = None,
+         lines: str | None = None) -> Reader:
     """A reader over `file` exposing each wanted field (name → dotted path) as text.
 
     `keep_json` also exposes `_j`, the whole record as JSON text (JSON containers only), for paths
     that need wildcards. `embedded = (array, field)` also reads log-service exports whose records are
     JSON text inside another record: pages holding an `array` of events with the record in `field`
     (`aws logs filter-log-events`: `{"events": [{"message": "{...}"}]}`), or a CSV with that column
-    (CloudWatch Logs Insights: `@timestamp,@message`).
+    (CloudWatch Logs Insights: `@timestamp,@message`). `lines` replaces the reader's own `(_row, _line)`
+    relation (records as JSON text, one per row).
     """
+    if lines is not None:
+        return _json_reader(file, wanted, None, keep_json, lines=lines)
     if embedded is not None:
         lines = _embedded_lines(con, file, *embedded)
         if lines is not None:

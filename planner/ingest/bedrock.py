@@ -2,7 +2,8 @@
 
 S3 delivery writes gzipped JSON Lines; hand-made dumps are JSON arrays or concatenated objects;
 CloudWatch Logs exports carry each record as text: `aws logs filter-log-events` pages
-(`{"events": [{"timestamp", "message": "{...}"}]}`) and Logs Insights CSV (`@timestamp,@message`).
+(`{"events": [{"timestamp", "message": "{...}"}]}`), Logs Insights CSV (`@timestamp,@message`) and
+export-task files (`<ISO time> <record>` per line).
 All are read. Shape: `fixtures/bedrock/README.md`.
 
 - `input.inputTokenCount` counts only the UNCACHED input: canonical `input_tokens` adds
@@ -18,6 +19,8 @@ All are read. Shape: `fixtures/bedrock/README.md`.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,11 +65,27 @@ EMBEDDED = ("events", "message")
 INSIGHTS = ("events", "@message")
 
 
+# CloudWatch Logs export task files (S3): one event per line, `<ISO time> <message>`
+_STAMPED = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]+Z \{")
+
+
+def _stamped_record(head: bytes) -> dict | None:
+    line = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 1)[0].strip()
+    if not _STAMPED.match(line):
+        return None
+    try:
+        rec_ = json.loads(line.split(" ", 1)[1])
+    except ValueError:
+        return None
+    return rec_ if isinstance(rec_, dict) else None
+
+
 def sniff(path: Path, head: bytes, container: str) -> bool:
     if container in ("json", "jsonl"):
         return (_looks_like(rec.first_record(head, container))
                 or _looks_like(rec.embedded_first_record(head, container, *EMBEDDED)))
-    return container == "csv" and _looks_like(rec.embedded_first_record(head, container, *INSIGHTS))
+    return container == "csv" and (_looks_like(rec.embedded_first_record(head, container, *INSIGHTS))
+                                   or _looks_like(_stamped_record(head)))
 
 
 def base_model_sql(model_id: str) -> str:
@@ -90,10 +109,14 @@ def _body_text(body: str) -> str:
 
 def source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> MappedSource:
     embedded = INSIGHTS if file.container == "csv" else EMBEDDED
-    if file.container == "parquet" or (file.container == "csv" and INSIGHTS[1] not in rec.csv_header(file.head)):
+    lines = None
+    if file.container == "csv" and _stamped_record(file.head) is not None:
+        lines = (f"(SELECT _row, regexp_replace(_line, '^\\d{{4}}-\\d{{2}}-\\d{{2}}T[0-9:.]+Z ', '') AS _line "
+                 f"FROM {rec.lines_sql(file)})")
+    elif file.container == "parquet" or (file.container == "csv" and INSIGHTS[1] not in rec.csv_header(file.head)):
         raise InputError(file.label, f"not a bedrock invocation log: a {file.container} file without JSON records",
                          hint="Bedrock logs are JSON Lines (S3), CloudWatch exports, or a Logs Insights CSV with @message")
-    reader = rec.read(con, file, WANTED, keep_json=True, embedded=embedded)
+    reader = rec.read(con, file, WANTED, keep_json=True, embedded=embedded, lines=lines)
     body = "inputBodyJson"
     prompt = f"CASE WHEN {body} IS NOT NULL AND json_valid({body}) THEN {_body_text(body)} END"
     uncached, read_, write = "inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"

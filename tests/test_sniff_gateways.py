@@ -67,3 +67,18 @@ def test_nothing_matches_lists_the_formats_tried(cli, db_path):
     line = next(x for x in r.stderr.splitlines() if "format not recognised" in x)
     for name in MINE:
         assert name in line
+
+
+def test_a_mixed_folder_loads_each_file_with_its_own_adapter(cli, db_path, tmp_path):
+    folder = tmp_path / "exports"
+    (folder / "gw").mkdir(parents=True)
+    for src, dest in [("litellm/spend_logs.csv", "gw/a.csv"), ("bedrock/invocations.jsonl.gz", "b.jsonl.gz"),
+                      ("openrouter/generations.jsonl", "gw/c.jsonl"), ("mooncake/trace.jsonl", "d.jsonl")]:
+        shutil.copyfile(FIXTURES / src, folder / dest)
+    r = cli("ingest", folder, "--db", db_path, "--json")
+    assert r.exit_code == 0, r.stderr
+    import json
+
+    got = {Path(f["path"]).name: (f["format"], f["rows_loaded"]) for f in json.loads(r.stdout)["files"]}
+    assert got == {"a.csv": ("litellm", 5), "b.jsonl.gz": ("bedrock", 7), "c.jsonl": ("openrouter", 4),
+                   "d.jsonl": ("mooncake", 7)}

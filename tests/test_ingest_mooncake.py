@@ -94,3 +94,12 @@ def test_block_size_is_an_assumption(tmp_path, db_path):
         assert con.execute("select cached_input_tokens from usage where source_row = 3").fetchone() == (14 * 256,)
     finally:
         con.close()
+
+
+def test_string_block_ids(cli, db_path, tmp_path):
+    f = tmp_path / "hex.jsonl"
+    f.write_text('{"timestamp": 0, "input_length": 1024, "output_length": 5, "hash_ids": ["9f2c", "77aa"]}\n'
+                 '{"timestamp": 10, "input_length": 1500, "output_length": 5, "hash_ids": ["9f2c", "77aa", "01"]}\n'
+                 '{"timestamp": 20, "input_length": 600, "output_length": 5, "hash_ids": ["9f2c", 5]}\n')
+    assert cli("ingest", f, "--ts-origin", "2026-03-01T00:00:00Z", "--db", db_path).exit_code == 0
+    assert q(db_path, "select cached_input_tokens from usage order by source_row") == [(0,), (1024,), (512,)]

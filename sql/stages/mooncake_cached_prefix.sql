@@ -5,19 +5,32 @@
 -- input_length. NULL when the line has no hash_ids; 0 for an empty list.
 create or replace temp table _mooncake_cached as
 with
+-- block ids as BIGINT (integers as written; any other id hashed to 63 bits) so grouping stays cheap
+parsed as (
+    select
+        _row,
+        hash_ids,
+        case when json_type(hash_ids) = 'ARRAY' then from_json(hash_ids, '["BIGINT"]') end as int_ids,
+    from _mooncake_src
+    where _ok and hash_ids is not null and json_valid(hash_ids)
+),
+
 ids as (
     select
         _row,
-        case when json_type(hash_ids) = 'ARRAY' then json_extract_string(hash_ids, '$[*]') end as block_ids,
-    from _mooncake_src
-    where _ok and hash_ids is not null and json_valid(hash_ids)
+        case
+            when int_ids is null then null
+            when list_count(int_ids) = len(int_ids) then int_ids
+            else list_transform(json_extract_string(hash_ids, '$[*]'), lambda x: cast(hash(x) >> 1 as bigint))
+        end as block_ids,
+    from parsed
 ),
 
 blocks as (
     select
         _row,
         unnest(block_ids) as block_id,
-        unnest(range(1, len(block_ids) + 1)) as block_pos,
+        generate_subscripts(block_ids, 1) as block_pos,
     from ids
     where len(block_ids) > 0
 ),

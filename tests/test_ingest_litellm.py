@@ -56,6 +56,19 @@ def test_spend_logs_csv_field_mapping(cli, db_path):
     assert "requester_ip_address" not in a["tags"] and "10.0.3.7" not in str(a["tags"])
 
 
+def test_end_user_tag_is_redacted(cli, db_path, tmp_path):
+    src = (LIT / "spend_logs.csv").read_text().replace("cust_991", "jo@example.com")
+    f = tmp_path / "spend_logs.csv"
+    f.write_text(src)
+    assert cli("ingest", f, "--db", db_path).exit_code == 0
+    assert rows_by_id(db_path)["chatcmpl-9xTESTa1"]["tags"]["end_user"] == "<EMAIL_ADDRESS>"
+
+
+def test_no_samples_scans_no_text(cli, db_path):
+    assert cli("ingest", LIT / "spend_logs.csv", "--no-samples", "--db", db_path).exit_code == 0
+    assert q(db_path, "select count(prompt_chars), count(pii_types), count(prompt_fingerprint) from usage") == [(0, 0, 0)]
+
+
 def test_anthropic_messages_convention_adds_cache_back(cli, db_path):
     assert cli("ingest", LIT / "spend_logs.csv", "--db", db_path).exit_code == 0
     c = rows_by_id(db_path)["msg_01TESTc3"]

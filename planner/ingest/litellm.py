@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from planner import sensitivity
 from planner.db import quote_ident, quote_literal
 from planner.ingest import IngestOptions, LoadResult, SourceFile
 from planner.ingest import _records as rec
@@ -199,7 +200,7 @@ def spend_logs_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options:
         ("call_type", "call_type"), ("model_group", "model_group"), ("model_id", "model_id"),
         ("cache_hit", "cache_hit"), ("request_tags", "CASE WHEN request_tags NOT IN ('[]', '') THEN request_tags END"),
         ("litellm_provider", "custom_llm_provider"), ("organization_id", "organization_id"),
-        ("end_user", "end_user"), ("litellm_user", "\"user\""), ("api_base", "api_base"),
+        ("end_user", sensitivity.redact_sql("end_user")), ("api_base", "api_base"),
         ("agent_id", "agent_id"), ("mcp_tool", "mcp_namespaced_tool_name"),
         ("key_alias", m["key_alias"]), ("team_alias", m["team_alias"]),
         ("error_code", m["error_code"]), ("error_class", m["error_class"]),

@@ -207,3 +207,25 @@ def test_forced_format_on_a_foreign_csv_names_the_missing_column(cli, db_path):
     r = cli("ingest", LIT.parent / "generic" / "overlap_a.csv", "--format", "litellm", "--db", db_path)
     assert r.exit_code == 2
     assert "not a litellm export: no column 'call_type'" in r.stderr
+
+
+def test_parquet_with_nested_json_columns(cli, db_path, tmp_path):
+    # e.g. copied out of Postgres with DuckDB's postgres scanner: jsonb columns arrive as JSON / STRUCT
+    f = tmp_path / "spend.parquet"
+    c = duckdb.connect()
+    try:
+        c.execute(f"""copy (
+            select 'r-1' as request_id, 'acompletion' as call_type, 'h' as api_key, 0.5::double as spend,
+                   100 as prompt_tokens, 7 as completion_tokens, timestamp '2025-05-06 10:00:00' as "startTime",
+                   timestamp '2025-05-06 10:00:02' as "endTime", 'gpt-4o' as model, 'openai' as custom_llm_provider,
+                   {{'usage_object': {{'prompt_tokens_details': {{'cached_tokens': 64}}}}}} as metadata,
+                   ['a', 'b'] as request_tags, '[{{"role": "user", "content": "hi"}}]'::json as messages,
+                   'success' as status
+        ) to '{f}' (format parquet)""")
+    finally:
+        c.close()
+    r = cli("ingest", f, "--db", db_path)
+    assert r.exit_code == 0, r.stderr
+    row = rows_by_id(db_path)["r-1"]
+    assert (row["input_tokens"], row["cached_input_tokens"], row["output_tokens"], row["latency_ms"]) == (100, 64, 7, 2000)
+    assert row["prompt_chars"] == 2 and row["tags"]["request_tags"] == '["a","b"]'

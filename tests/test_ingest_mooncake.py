@@ -103,3 +103,58 @@ def test_string_block_ids(cli, db_path, tmp_path):
                  '{"timestamp": 20, "input_length": 600, "output_length": 5, "hash_ids": ["9f2c", 5]}\n')
     assert cli("ingest", f, "--ts-origin", "2026-03-01T00:00:00Z", "--db", db_path).exit_code == 0
     assert q(db_path, "select cached_input_tokens from usage order by source_row") == [(0,), (1024,), (512,)]
+
+
+def _reference(lines: list[dict]) -> list[int | None]:
+    """The definition, row by row: leading blocks seen in an earlier line, x 512, capped at the input."""
+    seen: set = set()
+    out: list[int | None] = []
+    for line in lines:
+        ids = line.get("hash_ids")
+        if ids is None:
+            out.append(None)
+            continue
+        run = 0
+        for h in ids:
+            if h not in seen:
+                break
+            run += 1
+        out.append(min(run * 512, line["input_length"]))
+        seen.update(ids)
+    return out
+
+
+def test_sql_matches_the_definition_on_random_traces(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from planner import db, ingest
+    from planner.config import load_config
+
+    line = st.fixed_dictionaries({
+        "timestamp": st.integers(0, 10_000),
+        "input_length": st.integers(1, 6000),
+        "output_length": st.integers(0, 500),
+        "hash_ids": st.one_of(st.none(), st.lists(st.integers(0, 12), max_size=8),
+                              st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4)),
+    })
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(lines=st.lists(line, min_size=1, max_size=15))
+    def check(lines):
+        f = tmp_path / "trace.jsonl"
+        f.write_text("".join(json.dumps({k: v for k, v in x.items() if v is not None}) + "\n" for x in lines))
+        path = tmp_path / "p.duckdb"
+        path.unlink(missing_ok=True)
+        con = db.connect(path)
+        try:
+            options = ingest.IngestOptions.from_config(load_config(None), format="mooncake",
+                                                       ts_origin="2026-03-01T00:00:00Z")
+            results, _ = ingest.ingest_paths(con, [f], options)
+            assert results[0].rows_loaded == len(lines)
+            got = [r[0] for r in con.execute("select cached_input_tokens from usage order by source_row").fetchall()]
+        finally:
+            con.close()
+        assert got == _reference(lines)
+
+    check()

@@ -139,7 +139,7 @@ def test_sql_matches_the_definition_on_random_traces(tmp_path):
                               st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=4)),
     })
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(lines=st.lists(line, min_size=1, max_size=15))
     def check(lines):
         f = tmp_path / "trace.jsonl"

@@ -85,6 +85,16 @@ class FieldSource:
     column: str | None = None  # the file's column, named in errors; None for constants and derived values
 
 
+@dataclass(frozen=True)
+class RowCheck:
+    """An adapter's own check on a raw record, tested before the field checks (first failing wins)."""
+
+    condition: str                      # SQL over the reader's columns; true = the record is rejected
+    field: str                          # the canonical field (or `record`) named in `rejected.field`
+    reason: str                         # SQL over the reader's columns: the reason text
+    column: str | None = None           # the source column/path, when there is one
+
+
 @dataclass
 class MappedSource:
     """What an adapter hands to the stage: its reader and the origin of each field."""
@@ -94,6 +104,7 @@ class MappedSource:
     tags: list[tuple[str, str]] = field(default_factory=list)   # (key, VARCHAR expression)
     record: list[tuple[str, str]] = field(default_factory=list)  # (name, expression): the raw record
     grain: str = "request"
+    checks: list[RowCheck] = field(default_factory=list)
 
     @property
     def may_repeat(self) -> bool:
@@ -350,6 +361,9 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
     parsed[-1] += " AS tags"
     rec = ", ".join(f"{quote_ident(k)} := {expr}" for k, expr in source.record) or "_row := _row"
     parsed.append(f"struct_pack({rec}) AS _rec")
+    checks = [f'"_chk{i}"' for i in range(len(source.checks))]
+    parsed += [f'CASE WHEN coalesce(({c.condition}), false) THEN CAST(({c.reason}) AS VARCHAR) END AS "_chk{i}"'
+               for i, c in enumerate(source.checks)]
     prompt = source.fields.get("prompt")
     if prompt is not None and not options.no_text:
         p = f"CAST({prompt.sql} AS VARCHAR)"
@@ -368,7 +382,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
             return f'"{name}"'
         if name == "grain":
             return quote_literal(source.grain)
-        if name == "latency_ms" and "ts_end" in source.fields:
+        if name == "latency_ms" and "ts_end" in source.fields and source.grain == "request":
             return "CAST(epoch_ms(ts_end) - epoch_ms(ts) AS DOUBLE)"
         if name == "requests":
             return "1" if source.grain == "request" else "CAST(NULL AS BIGINT)"
@@ -385,12 +399,16 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         "prompt_chars", "prompt_sha256", "prompt_fingerprint", "pii_types",
         f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind",
     ]
-    raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"]
-    clauses = _error_cases(source, options, min_ts, future_hours)
+    raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"] + checks
+    own = [f"WHEN {flag} IS NOT NULL THEN {{'field': {quote_literal(c.field)}, 'column': "
+           f"{quote_literal(c.column) if c.column else 'NULL'}, 'reason': {flag}}}"
+           for flag, c in zip(checks, source.checks, strict=True)]
+    clauses = own + _error_cases(source, options, min_ts, future_hours)
     cases = "\n            ".join(clauses)
     # one cheap OR over every condition first; the detailed CASE (building the message) then runs
     # only for the rare failing rows instead of walking every WHEN for every row
     any_error = " OR ".join(f"({c[len('WHEN '):c.index(' THEN ')]})" for c in clauses)
+
     def key(*parts: str) -> str:
         # unit separators between parts, a record separator for NULL: unambiguous and cheap
         return "md5(" + " || chr(31) || ".join(f"coalesce(CAST({p} AS VARCHAR), chr(30))" for p in parts) + ")"

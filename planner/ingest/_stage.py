@@ -94,6 +94,13 @@ class MappedSource:
     tags: list[tuple[str, str]] = field(default_factory=list)   # (key, VARCHAR expression)
     record: list[tuple[str, str]] = field(default_factory=list)  # (name, expression): the raw record
     grain: str = "request"
+    # adapter-specific row checks, tried before the generic ones: (condition over the parsed row, which
+    # holds the canonical fields, their raw text `_r_<field>` and the raw record `_rec`; field; source
+    # column; reason as a SQL string expression)
+    checks: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    # tag keys that identify a bucket (group-by dimensions); None = every tag. Measures kept in tags
+    # must stay out of the bucket key, or a re-export with a larger count would load twice
+    key_tags: tuple[str, ...] | None = None
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -225,6 +232,10 @@ def _error_cases(source: MappedSource, options: IngestOptions, min_ts: str, futu
         return (f"{{'field': {quote_literal(fieldname)}, 'column': "
                 f"{quote_literal(col) if col else 'NULL'}, 'reason': {reason_sql}}}")
 
+    for cond, fieldname, column, reason_sql in source.checks:
+        cases.append(f"WHEN {cond} THEN {{'field': {quote_literal(fieldname)}, 'column': "
+                     f"{quote_literal(column) if column else 'NULL'}, 'reason': {reason_sql}}}")
+
     def msg(prefix: str, value_sql: str = "", suffix: str = "") -> str:
         out = quote_literal(prefix)
         if value_sql:
@@ -291,6 +302,16 @@ def _fingerprint_sql(prompt: str, chars: int) -> str:
     return f"CASE WHEN {prompt} IS NOT NULL THEN left(md5(trim({norm})), 16) END"
 
 
+def _key_tags_sql(keys: tuple[str, ...] | None) -> str:
+    """The tag entries that belong in a bucket's identity."""
+    if keys is None:
+        return "map_entries(tags)"
+    if not keys:
+        return "CAST([] AS VARCHAR[])"
+    wanted = "[" + ", ".join(quote_literal(k) for k in keys) + "]"
+    return f"list_filter(map_entries(tags), lambda e: list_contains({wanted}, e.key))"
+
+
 def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions, *,
                     min_ts: str, future_hours: int, fingerprint_chars: int) -> str:
     """One SELECT that parses, validates and fingerprints every record of `source`."""
@@ -349,7 +370,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         "CASE WHEN request_id IS NOT NULL THEN md5(to_json(['r', provider, request_id])) "
         "WHEN grain = 'bucket' THEN md5(to_json(['b', provider, CAST(ts AS VARCHAR), CAST(ts_end AS VARCHAR), model, "
         "project, api_key_id, user_id, CAST(batch AS VARCHAR), service_tier, kind, workload, "
-        "CAST(to_json(map_entries(tags)) AS VARCHAR)])) "
+        f"CAST(to_json({_key_tags_sql(source.key_tags)}) AS VARCHAR)])) "
         f"ELSE md5({quote_literal(source_id + ':')} || source_row) END"
     )
     raw = sensitivity.redact_sql("to_json(_rec)")

@@ -1,0 +1,188 @@
+"""Saved admin-API pages (OpenAI Usage/Costs, Anthropic usage/cost reports) as one flat relation.
+
+A saved export can be one page object (`{"data": [bucket, ...], "has_more": ...}`), a JSON array of
+pages, JSONL of pages, or a bare list of buckets (JSON array or JSONL), gzip or zstd. Every bucket
+carries its window (`start_time`/`end_time` or `starting_at`/`ending_at`) and `results`; each
+result becomes one record of the relation, stamped with its bucket's window, numbered from 1 in
+file order (page, bucket, result). DuckDB's JSON reader does all of it: no Python loop over rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from planner.db import quote_ident, quote_literal
+from planner.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from planner.ingest import SourceFile
+
+MAX_OBJECT_BYTES = 1 << 30  # one saved page may hold every result of a long query
+BUCKET_START = "_bucket_start"
+BUCKET_END = "_bucket_end"
+_NUMERIC = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
+                      r"FLOAT|DOUBLE|REAL|DECIMAL.*)$")
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One scalar field of a result: its dotted path as written, SQL over `src`, DuckDB type."""
+
+    path: str
+    sql: str
+    type: str
+
+    @property
+    def numeric(self) -> bool:
+        return bool(_NUMERIC.match(self.type.upper()))
+
+    @property
+    def text(self) -> str:
+        """The value as text, NULL when absent (JSON strings unquoted, objects as JSON text)."""
+        t = self.type.upper()
+        if t == "VARCHAR":
+            return self.sql
+        if t == "JSON":
+            return f"json_extract_string({self.sql}, '$')"
+        if t.startswith(("STRUCT", "MAP", "UNION")) or t.endswith("]"):
+            return f"CAST(to_json({self.sql}) AS VARCHAR)"
+        return f"CAST({self.sql} AS VARCHAR)"
+
+
+@dataclass(frozen=True)
+class Results:
+    """The flat relation over every result, and what its fields are."""
+
+    relation: str               # FROM clause, aliased `src`, exposing `_row`, the bucket window and the fields
+    leaves: dict[str, Leaf]     # dotted path -> leaf (nested objects flattened: `cache_creation.ephemeral_5m_input_tokens`)
+    start_type: str
+    end_type: str
+    empty: bool                 # no result in any bucket
+
+
+def _reader(file: SourceFile) -> str:
+    comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
+    return (f"read_json({quote_literal(str(file.path))}, format = 'auto', sample_size = -1, "
+            f"maximum_object_size = {MAX_OBJECT_BYTES}, field_appearance_threshold = 0, "
+            f"map_inference_threshold = -1{comp})")
+
+
+def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+
+
+def _struct_fields(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> list[tuple[str, str]]:
+    """(name, type) of the members of a STRUCT-typed expression."""
+    return _describe(con, f"SELECT unnest({expr}) FROM {relation} LIMIT 0")
+
+
+def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str, end: str,
+                 what: str) -> Results:
+    """Flatten pages/buckets/results of `file`; `start`/`end` name the bucket window keys."""
+    reader = _reader(file)
+    try:
+        top = dict(_describe(con, f"SELECT * FROM {reader}"))
+    except Exception as exc:
+        raise _parse_error(file, exc) from None
+    has_pages = "data" in top
+    has_buckets = "results" in top and start in top
+    if has_pages and has_buckets:
+        raise InputError(file.label, f"mixes whole pages and bare buckets; save one {what} shape per file")
+    if has_pages:
+        data_type = top["data"].upper()
+        if data_type in ('"NULL"[]', "NULL[]", '"NULL"', "NULL"):
+            return _empty(file)
+        if not data_type.startswith("STRUCT(") or not data_type.endswith("[]"):
+            raise InputError(file.label, f"`data` is not a list of buckets ({top['data']})",
+                             hint=f"expected {what} pages: {{\"data\": [{{\"{start}\": ..., \"results\": [...]}}]}}")
+        buckets = (f"SELECT _pg.ordinality AS _p, _bk.ordinality AS _b, _bk.unnest AS _bucket "
+                   f"FROM {reader} WITH ORDINALITY AS _pg, unnest(_pg.data) WITH ORDINALITY AS _bk")
+        bucket_fields = dict(_describe(con, f"SELECT _bucket.* FROM ({buckets}) LIMIT 0"))
+        window = f"_bucket.{quote_ident(start)}", f"_bucket.{quote_ident(end)}", "_bucket.results"
+    elif has_buckets:
+        buckets = f"SELECT ordinality AS _p, 1 AS _b, * EXCLUDE (ordinality) FROM {reader} WITH ORDINALITY"
+        bucket_fields = top
+        window = quote_ident(start), quote_ident(end), "results"
+    else:
+        raise InputError(file.label, f"no buckets found (top-level keys: {', '.join(list(top)[:8]) or 'none'})",
+                         hint=f"expected {what} pages {{\"data\": [...]}} or a list of buckets with "
+                              f"\"{start}\" and \"results\"")
+    for key in (start, "results"):
+        if key not in bucket_fields:
+            raise InputError(file.label, f"buckets have no `{key}`", hint=f"expected {what} buckets with "
+                                                                            f"\"{start}\", \"{end}\" and \"results\"")
+    results_type = bucket_fields["results"].upper()
+    if results_type in ('"NULL"[]', "NULL[]", '"NULL"', "NULL"):
+        return _empty(file)
+    if not results_type.startswith("STRUCT(") or not results_type.endswith("[]"):
+        raise InputError(file.label, f"bucket `results` is not a list of objects ({bucket_fields['results']})")
+    end_sql = window[1] if end in bucket_fields else "NULL"
+    flat = (
+        f"WITH _buckets AS ({buckets}), "
+        f"_results AS (SELECT _p, _b, _rs.ordinality AS _i, {window[0]} AS {BUCKET_START}, {end_sql} AS {BUCKET_END}, "
+        f"_rs.unnest AS _res FROM _buckets, unnest({window[2]}) WITH ORDINALITY AS _rs) "
+        f"SELECT row_number() OVER (ORDER BY _p, _b, _i) AS _row, {BUCKET_START}, {BUCKET_END}, unnest(_res) "
+        f"FROM _results"
+    )
+    relation = f"({flat}) AS src"
+    try:
+        columns = _describe(con, f"SELECT * FROM {relation}")
+    except Exception as exc:
+        raise _parse_error(file, exc) from None
+    types = dict(columns)
+    leaves: dict[str, Leaf] = {}
+    for name, sql_type in columns:
+        if name in ("_row", BUCKET_START, BUCKET_END):
+            continue
+        _flatten(con, relation, name, f"src.{quote_ident(name)}", sql_type, leaves)
+    return Results(relation=relation, leaves=leaves, start_type=types[BUCKET_START],
+                   end_type=types[BUCKET_END], empty=False)
+
+
+def _flatten(con: duckdb.DuckDBPyConnection, relation: str, path: str, sql: str, sql_type: str,
+             out: dict[str, Leaf]) -> None:
+    if sql_type.upper().startswith("STRUCT("):
+        for member, member_type in _struct_fields(con, relation, sql):
+            _flatten(con, relation, f"{path}.{member}", f"{sql}.{quote_ident(member)}", member_type, out)
+        return
+    out[path] = Leaf(path=path, sql=sql, type=sql_type)
+
+
+def _empty(file: SourceFile) -> Results:
+    relation = (f"(SELECT CAST(NULL AS BIGINT) AS _row, CAST(NULL AS VARCHAR) AS {BUCKET_START}, "
+                f"CAST(NULL AS VARCHAR) AS {BUCKET_END} WHERE false) AS src")
+    return Results(relation=relation, leaves={}, start_type="VARCHAR", end_type="VARCHAR", empty=True)
+
+
+def _parse_error(file: SourceFile, exc: Exception) -> Exception:
+    import duckdb
+
+    if isinstance(exc, duckdb.Error):
+        message = " ".join(str(exc).split())[:300]
+        return InputError(file.label, f"cannot parse: {message}")
+    return exc
+
+
+# ---------------------------------------------------------------- sniffing helpers
+
+def head_text(head: bytes) -> str:
+    return head.lstrip(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+
+
+def json_keys_in(text: str) -> set[str]:
+    """Every object key appearing in the head (the head may be cut mid-document)."""
+    return set(re.findall(r'"([A-Za-z_][A-Za-z0-9_.]*)"\s*:', text))
+
+
+def first_json_value(text: str) -> object | None:
+    """The first complete JSON value of the head, or None when it is cut."""
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text.lstrip())
+        return value
+    except ValueError:
+        return None

@@ -81,29 +81,38 @@ class ChargeSource:
     required: tuple[str, ...] = ("period_start", "billed_cost", "currency")
     checks: list[tuple[str, str, str | None, str]] = field(default_factory=list)  # as MappedSource.checks
     occurrences: bool = False                   # True: equal keys in one file are distinct lines (FOCUS)
+    scales: dict[str, str] = field(default_factory=dict)  # money field -> multiplier literal (cents: 0.01)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (condition, note): loaded, but worth saying
 
 
 def _kind(name: str) -> ChargeKind:
     return CHARGE_FIELDS[name]
 
 
-def decimal_sql(src: FieldSource) -> str:
-    """A money or quantity value as DECIMAL(38, 10), exactly: floats go through their shortest text."""
+def decimal_sql(src: FieldSource, scale: str | None = None) -> str:
+    """A money or quantity value as DECIMAL(38, 10), exactly: floats go through their shortest text.
+
+    `scale` is a decimal literal the value is multiplied by (`0.01` for amounts in cents); the value is
+    parsed with two extra digits first so the scaled result keeps ten.
+    """
     t = src.type.upper().split("(")[0]
+    wide = "DECIMAL(38, 12)" if scale else "DECIMAL(38, 10)"
     if t in _INT_TYPES or t == "DECIMAL":
-        return f"TRY_CAST({src.sql} AS DECIMAL(38, 10))"
-    x = f"CAST({src.sql} AS VARCHAR)" if t in _FLOAT_TYPES else _text(src)
-    return (f"CASE WHEN regexp_full_match(trim({x}), {quote_literal(_DECIMAL_RE)}) "
-            f"THEN TRY_CAST(trim({x}) AS DECIMAL(38, 10)) END")
+        value = f"TRY_CAST({src.sql} AS {wide})"
+    else:
+        x = f"CAST({src.sql} AS VARCHAR)" if t in _FLOAT_TYPES else _text(src)
+        value = (f"CASE WHEN regexp_full_match(trim({x}), {quote_literal(_DECIMAL_RE)}) "
+                 f"THEN TRY_CAST(trim({x}) AS {wide}) END")
+    return f"CAST({value} * {scale} AS DECIMAL(38, 10))" if scale else value
 
 
-def typed_charge_sql(name: str, src: FieldSource, options: IngestOptions) -> str:
+def typed_charge_sql(name: str, src: FieldSource, options: IngestOptions, scale: str | None = None) -> str:
     kind = _kind(name)
     t = src.type.upper()
     if kind == "ts":
         return _ts_sql(src, options)
     if kind in ("money", "qty"):
-        return decimal_sql(src)
+        return decimal_sql(src, scale)
     if kind == "str":
         return _text(src)
     if kind == "lstr":
@@ -181,7 +190,7 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
     parsed = ["_row AS source_row"]
     for name, src in source.fields.items():
         parsed.append(f'{_text(src)} AS "_r_{name}"')
-        parsed.append(f'{typed_charge_sql(name, src, options)} AS "{name}"')
+        parsed.append(f'{typed_charge_sql(name, src, options, source.scales.get(name))} AS "{name}"')
     parsed.append(f"{source.tags} AS tags" if source.tags else "CAST(MAP {} AS MAP(VARCHAR, VARCHAR)) AS tags")
     key = "md5(to_json([" + ", ".join([quote_literal(source.format)] + [f"CAST({k} AS VARCHAR)" for k in source.key])
     parsed.append(f"{key}])) AS _key")
@@ -209,6 +218,8 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
     occurrence = ("row_number() OVER (PARTITION BY _key ORDER BY source_row)" if source.occurrences else "0")
     cases = "\n            ".join(_error_cases(source, options))
     raw = sensitivity.redact_sql("to_json(_rec)")
+    notes = ("list_filter([" + ", ".join(f"CASE WHEN {cond} THEN {quote_literal(note)} END" for cond, note in source.notes)
+             + "], lambda n: n IS NOT NULL)") if source.notes else "CAST([] AS VARCHAR[])"
     return f"""
 WITH
 src AS (SELECT * FROM {source.relation}),
@@ -237,7 +248,8 @@ SELECT
     _err.field AS _err_field,
     _err.column AS _err_column,
     _err.reason AS _err_reason,
-    CASE WHEN _err IS NOT NULL THEN left({raw}, {int(options.raw_max_bytes)}) END AS _raw
+    CASE WHEN _err IS NOT NULL THEN left({raw}, {int(options.raw_max_bytes)}) END AS _raw,
+    {notes} AS _notes
 FROM checked
 """
 
@@ -290,6 +302,11 @@ def _money(value: Decimal | None) -> str:
 
 def _warnings(con: duckdb.DuckDBPyConnection, currency_label: str, say_token_spend: bool) -> list[str]:
     out: list[str] = []
+    for note, lines, first in con.execute(
+        "SELECT note, count(*), min(source_row) FROM (SELECT unnest(_notes) AS note, source_row FROM _charges_stage "
+        "WHERE _err_reason IS NULL) GROUP BY note ORDER BY note"
+    ).fetchall():
+        out.append(f"{note} ({lines} line(s), first: row {first})")
     rows = con.execute(load_sql("stages/charges_notes")).fetchall()
     for kind, currency, lines, amount, detail in rows:
         if kind == "non_usd":

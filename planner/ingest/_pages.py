@@ -186,3 +186,27 @@ def first_json_value(text: str) -> object | None:
         return value
     except ValueError:
         return None
+
+
+def leaf_text(leaves: dict[str, Leaf], path: str) -> str:
+    """The text of a result field, or a typed NULL when no result in the file has it."""
+    leaf = leaves.get(path)
+    return leaf.text if leaf else "CAST(NULL AS VARCHAR)"
+
+
+def extra_dims_sql(leaves: dict[str, Leaf], skip: set[str]) -> str:
+    """The non-null values of every other non-numeric field, as JSON text: a stable key part whether a
+    file has such a field or not (absent and null give the same `{}`)."""
+    extra = sorted(p for p, leaf in leaves.items() if p not in skip and not leaf.numeric)
+    if not extra:
+        return "'{}'"
+    entries = ", ".join(f"struct_pack(k := {quote_literal(p)}, v := {leaves[p].text})" for p in extra)
+    return (f"CAST(to_json(map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))) AS VARCHAR)")
+
+
+def tags_map_sql(entries: list[tuple[str, str]]) -> str | None:
+    """MAP(VARCHAR, VARCHAR) of the non-null (key, text expression) pairs, or None when there are none."""
+    if not entries:
+        return None
+    packed = ", ".join(f"struct_pack(k := {quote_literal(k)}, v := {expr})" for k, expr in entries)
+    return f"map_from_entries(list_filter([{packed}], lambda e: e.v IS NOT NULL))"

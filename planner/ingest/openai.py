@@ -25,7 +25,15 @@ from planner.db import quote_ident, quote_literal
 from planner.errors import UsageError
 from planner.ingest import IngestOptions, LoadResult, SourceFile
 from planner.ingest import _charges as charges
-from planner.ingest._pages import BUCKET_END, BUCKET_START, Leaf, head_text, read_results
+from planner.ingest._pages import (
+    BUCKET_END,
+    BUCKET_START,
+    Leaf,
+    extra_dims_sql,
+    head_text,
+    read_results,
+    tags_map_sql,
+)
 from planner.ingest._stage import FieldSource, MappedSource, commit, stage
 
 if TYPE_CHECKING:
@@ -70,6 +78,21 @@ _COSTS_OBJECT = re.compile(r'"object"\s*:\s*"organization\.costs\.result"')
 _BUCKET = re.compile(r'"object"\s*:\s*"bucket"')
 _INT_TEXT = r"\d+(\.0+)?"
 _OBJ = '_rec."object"'
+
+
+def _first_result_object(text: str) -> str | None:
+    """`usage` or `costs`: which kind of result object the head shows first (a file is what it starts as)."""
+    usage, costs = _USAGE_OBJECT.search(text), _COSTS_OBJECT.search(text)
+    if usage and (not costs or usage.start() < costs.start()):
+        return "usage"
+    return "costs" if costs else None
+
+
+def start_time_checks(start: str) -> list[tuple[str, str, str | None, str]]:
+    """Unix milliseconds where the API writes seconds: say so instead of 'in the future'."""
+    raw = f"_rec.{quote_ident(start)}"
+    return [(f"regexp_full_match({raw}, '\\d{{12,}}')", "ts", start,
+             quote_literal(f"{start} looks like Unix milliseconds; the API writes Unix seconds"))]
 
 
 def _is_int_type(t: str) -> bool:
@@ -121,11 +144,11 @@ class OpenAIUsage:
         if container not in ("json", "jsonl"):
             return False
         text = head_text(head)
-        if _USAGE_OBJECT.search(text):
-            return True
+        first = _first_result_object(text)
+        if first is not None:
+            return first == "usage"
         # a page whose buckets are all empty looks the same for usage and costs: claim it here (it loads 0 rows)
-        return bool(_BUCKET.search(text) and '"start_time"' in text and '"results"' in text
-                    and not _COSTS_OBJECT.search(text))
+        return bool(_BUCKET.search(text) and '"start_time"' in text and '"results"' in text)
 
     def build(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> MappedSource:
         res = read_results(con, file, start="start_time", end="end_time", what="OpenAI Usage API")
@@ -196,7 +219,7 @@ class OpenAIUsage:
                     target = f"tags.{m}"
                 checks.append((f"kind = {quote_literal(kind)} AND {absent}", target, m,
                                quote_literal(f"missing {m} (required in {kind} results)")))
-        checks += count_checks(leaves, MEASURES, canonical_of)
+        checks += count_checks(leaves, MEASURES, canonical_of) + start_time_checks("start_time")
         return MappedSource(relation=relation, fields=fields, tags=tags, record=_record(leaves, "start_time", "end_time"),
                             grain="bucket", checks=checks, key_tags=key_tags)
 
@@ -262,7 +285,7 @@ class OpenAICosts:
     format = COSTS
 
     def sniff(self, path: Path, head: bytes, container: str) -> bool:
-        return container in ("json", "jsonl") and bool(_COSTS_OBJECT.search(head_text(head)))
+        return container in ("json", "jsonl") and _first_result_object(head_text(head)) == "costs"
 
     def build(self, con: duckdb.DuckDBPyConnection, file: SourceFile) -> charges.ChargeSource:
         res = read_results(con, file, start="start_time", end="end_time", what="OpenAI Costs API")
@@ -303,21 +326,19 @@ class OpenAICosts:
             "source_unit": src("quantity_unit"),
             "is_llm_tokens": FieldSource(sql=is_tokens, type="BOOLEAN", column="line_item"),
         }
-        extra = [p for p in leaves if p not in {"object", "amount.value", "amount.currency", "line_item", "project_id",
-                                                "api_key_id", "quantity", "quantity_unit"}]
-        tags = None
-        if extra:
-            entries = ", ".join(f"struct_pack(k := {quote_literal(p)}, v := {leaves[p].text})" for p in extra)
-            tags = f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"
+        mapped = {"object", "amount.value", "amount.currency", "line_item", "project_id", "api_key_id", "quantity",
+                  "quantity_unit"}
+        tags = tags_map_sql([(p, leaf.text) for p, leaf in leaves.items() if p not in mapped])
         obj = leaves.get("object")
         checks: list[tuple[str, str, str | None, str]] = []
         if obj:
             checks.append(("_rec.\"object\" IS NOT NULL AND _rec.\"object\" <> 'organization.costs.result'", "description",
                            "object", f"'not a costs result: ' || {_value(_OBJ)} || "
                                      f"' (usage pages load with --format openai-usage)'"))
+        checks += [(c, "period_start", col, reason) for c, _, col, reason in start_time_checks("start_time")]
         record = _record(leaves, "start_time", "end_time")
         key = [f"src.{BUCKET_START}", f"src.{BUCKET_END}", line, text("project_id"), text("api_key_id"),
-               f"upper({text('amount.currency')})"]
+               f"upper({text('amount.currency')})", extra_dims_sql(leaves, mapped)]
         return charges.ChargeSource(relation=res.relation, format=COSTS, fields=fields, key=key, tags=tags,
                                     record=record, checks=checks)
 

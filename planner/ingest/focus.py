@@ -92,9 +92,16 @@ def _parquet_columns(path: Path) -> list[str]:
         return []
 
 
+# Column IDs only FOCUS uses; four of them make a FOCUS file, so one missing mandatory column is reported
+# by the adapter ("no BilledCost column") instead of leaving the file unrecognised
+DISTINCTIVE = ("BilledCost", "EffectiveCost", "ListCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEnd",
+               "ChargeCategory", "ChargeDescription", "ProviderName", "ServiceProviderName", "BillingAccountId",
+               "SubAccountId", "SkuId", "ServiceCategory")
+
+
 def _is_focus(columns: list[str]) -> bool:
     lower = {c.lower() for c in columns}
-    return all(m.lower() in lower for m in MANDATORY)
+    return sum(1 for c in DISTINCTIVE if c.lower() in lower) >= 4
 
 
 def sniff(path: Path, head: bytes, container: str) -> bool:
@@ -116,8 +123,17 @@ def reader_sql(file: SourceFile) -> str:
         raise InputError(file.label, "FOCUS data must be CSV or Parquet")
     comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
     nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
+    # the delimiter is read off the header line: left to guess, DuckDB reads a file cut inside a quoted
+    # field as one wide column instead of failing
+    delim = quote_literal(_delimiter(file.head))
     return (f"(SELECT * EXCLUDE (ordinality), ordinality AS _row FROM read_csv({path}, header = true, "
-            f"all_varchar = true, nullstr = {nulls}, max_line_size = 16777216{comp}) WITH ORDINALITY) AS src")
+            f"delim = {delim}, quote = '\"', escape = '\"', all_varchar = true, nullstr = {nulls}, "
+            f"max_line_size = 16777216{comp}) WITH ORDINALITY) AS src")
+
+
+def _delimiter(head: bytes) -> str:
+    line = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    return max((",", ";", "\t", "|"), key=line.count)
 
 
 def _text(name: str, sql_type: str) -> str:
@@ -213,7 +229,9 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
         import duckdb
 
         if isinstance(exc, duckdb.Error):
-            raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
+            first = str(exc).strip().splitlines()[0]
+            raise InputError(file.label, f"cannot parse as CSV (truncated, or a quote left open?): {first[:200]}"
+                             if file.container == "csv" else f"cannot parse: {first[:200]}") from None
         raise
     cols = _Columns(described)
     missing = [m for m in MANDATORY if cols.name(m) is None]
@@ -236,7 +254,9 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
     if cols.name("SkuPriceDetails"):
         model_candidates.append(_model_from_details(cols.text("SkuPriceDetails")))
     model_candidates += [f"nullif({cols.text(x)}, '')" for x in cols.types if _X_MODEL.match(x)]
-    model_candidates += [_model_from_text(t) for t in describing if "SkuPriceDetails" not in t]
+    # readable names first (SkuMeter, ChargeDescription), then provider usage codes (`USE1-Llama3-3-70B-...`)
+    named = [cols.text("SkuMeter"), cols.text("ChargeDescription"), *(cols.text(x) for x in x_meter)]
+    model_candidates += [_model_from_text(t) for t in named if t != "CAST(NULL AS VARCHAR)"]
     model = model_candidates[0] if len(model_candidates) == 1 else f"coalesce({', '.join(model_candidates)})"
 
     quantity = cols.text("ConsumedQuantity")

@@ -143,6 +143,14 @@ def unit_scale_sql(unit: str) -> str:
             f"THEN CAST({number} * {mult} AS DECIMAL(38, 10)) END")
 
 
+def _needs_raw(name: str, src: FieldSource, source: ChargeSource) -> bool:
+    """The raw text is kept only where a check quotes it: parsed kinds and required fields."""
+    kind = _kind(name)
+    if kind == "bool" and src.type.upper() == "BOOLEAN":
+        return False
+    return kind in ("ts", "money", "qty", "bool", "currency") or name in source.required
+
+
 def _error_cases(source: ChargeSource, options: IngestOptions) -> list[str]:
     cases: list[str] = []
 
@@ -166,9 +174,9 @@ def _error_cases(source: ChargeSource, options: IngestOptions) -> list[str]:
             cases.append("WHEN true THEN " + err(name, quote_literal(f"missing {name}")))
     expected = {"ts": "unparseable timestamp ", "money": "expected an amount, got ", "qty": "expected a number, got ",
                 "bool": "expected true or false, got "}
-    for name in source.fields:
+    for name, src in source.fields.items():
         kind = _kind(name)
-        if kind in expected:
+        if kind in expected and _needs_raw(name, src, source):
             cases.append(f'WHEN "_r_{name}" IS NOT NULL AND "{name}" IS NULL THEN '
                          + err(name, f"{quote_literal(expected[kind])} || {value(name)}"))
         if kind in ("money", "qty"):
@@ -188,8 +196,10 @@ def _error_cases(source: ChargeSource, options: IngestOptions) -> list[str]:
 def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptions) -> str:
     """One SELECT that parses, checks and identifies every line of `source`."""
     parsed = ["_row AS source_row"]
+    raw_fields = [name for name, src in source.fields.items() if _needs_raw(name, src, source)]
     for name, src in source.fields.items():
-        parsed.append(f'{_text(src)} AS "_r_{name}"')
+        if name in raw_fields:
+            parsed.append(f'{_text(src)} AS "_r_{name}"')
         parsed.append(f'{typed_charge_sql(name, src, options, source.scales.get(name))} AS "{name}"')
     parsed.append(f"{source.tags} AS tags" if source.tags else "CAST(MAP {} AS MAP(VARCHAR, VARCHAR)) AS tags")
     key = "md5(to_json([" + ", ".join([quote_literal(source.format)] + [f"CAST({k} AS VARCHAR)" for k in source.key])
@@ -214,7 +224,7 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
         f"END AS consumed_unit",
         "_scale",
     ]
-    raws = [f'"_r_{name}"' for name in source.fields]
+    raws = [f'"_r_{name}"' for name in raw_fields]
     occurrence = ("row_number() OVER (PARTITION BY _key ORDER BY source_row)" if source.occurrences else "0")
     cases = "\n            ".join(_error_cases(source, options))
     raw = sensitivity.redact_sql("to_json(_rec)")

@@ -241,23 +241,32 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
     provider_col = "ServiceProviderName" if cols.name("ServiceProviderName") else "ProviderName"
     provider_name = cols.text(provider_col)
 
-    # what the line says it meters: the SKU meter first, then provider meter/usage columns, then the description
+    # what the line says it meters: the SKU meter first, then provider meter/usage columns, then the
+    # description; each text is computed once (`_t<i>`), then each reading of it once (`_says_tokens`, ...)
     x_meter = cols.x_columns(_X_DESCRIBES)
-    describing = [cols.text("SkuMeter"), *(cols.text(x) for x in x_meter), cols.text("ChargeDescription"),
-                  cols.text("SkuPriceDetails")]
-    describing = [d for d in describing if d != "CAST(NULL AS VARCHAR)"] or ["CAST(NULL AS VARCHAR)"]
-    units = [cols.text("ConsumedUnit"), cols.text("PricingUnit")]
-    says_tokens = " OR ".join(f"coalesce(regexp_matches({t}, '(?i)token'), false)" for t in describing + units)
-    direction = _first_match(describing, DIRECTIONS)
-    tier = _first_match(describing, TIERS)
+    texts = {"SkuMeter": cols.text("SkuMeter"), **{x: cols.text(x) for x in x_meter},
+             "ChargeDescription": cols.text("ChargeDescription"), "SkuPriceDetails": cols.text("SkuPriceDetails"),
+             "ConsumedUnit": cols.text("ConsumedUnit"), "PricingUnit": cols.text("PricingUnit")}
+    texts = {k: v for k, v in texts.items() if v != "CAST(NULL AS VARCHAR)"}
+    alias = {k: f"_t{i}" for i, k in enumerate(texts)}
+    describing = [alias[k] for k in texts if k not in ("ConsumedUnit", "PricingUnit")] or ["CAST(NULL AS VARCHAR)"]
+    token_texts = [alias[k] for k in texts] or ["CAST(NULL AS VARCHAR)"]
+    joined = "concat_ws(' | ', " + ", ".join(token_texts) + ")"
+    says_tokens = f"regexp_matches({joined}, '(?i)token')"
     model_candidates = []
-    if cols.name("SkuPriceDetails"):
-        model_candidates.append(_model_from_details(cols.text("SkuPriceDetails")))
+    if "SkuPriceDetails" in alias:
+        model_candidates.append(_model_from_details(alias["SkuPriceDetails"]))
     model_candidates += [f"nullif({cols.text(x)}, '')" for x in cols.types if _X_MODEL.match(x)]
     # readable names first (SkuMeter, ChargeDescription), then provider usage codes (`USE1-Llama3-3-70B-...`)
-    named = [cols.text("SkuMeter"), cols.text("ChargeDescription"), *(cols.text(x) for x in x_meter)]
-    model_candidates += [_model_from_text(t) for t in named if t != "CAST(NULL AS VARCHAR)"]
-    model = model_candidates[0] if len(model_candidates) == 1 else f"coalesce({', '.join(model_candidates)})"
+    named = [alias[k] for k in ("SkuMeter", "ChargeDescription", *x_meter) if k in alias]
+    model_candidates += [_model_from_text(t) for t in named]
+    model = (model_candidates[0] if len(model_candidates) == 1 else f"coalesce({', '.join(model_candidates)})") \
+        if model_candidates else "CAST(NULL AS VARCHAR)"
+    inner = relation.removesuffix(" AS src")
+    layer1 = ", ".join(f"{expr} AS {alias[k]}" for k, expr in texts.items()) or "NULL AS _t"
+    layer2 = (f"{says_tokens} AS _says_tokens, {_first_match(describing, DIRECTIONS)} AS _direction, "
+              f"{model} AS _model, {_first_match(describing, TIERS)} AS _tier")
+    relation = f"(SELECT *, {layer2} FROM (SELECT *, {layer1} FROM {inner} AS src) AS src) AS src"
 
     quantity = cols.text("ConsumedQuantity")
     pricing_quantity = cols.text("PricingQuantity")
@@ -285,11 +294,12 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
         "source_unit": FieldSource(sql=f"CASE WHEN {quantity} IS NOT NULL THEN {cols.text('ConsumedUnit')} "
                                        f"ELSE {cols.text('PricingUnit')} END", type="VARCHAR",
                                    column=cols.name("ConsumedUnit") or "PricingUnit"),
-        "is_llm_tokens": FieldSource(sql=f"({says_tokens})", type="BOOLEAN", column="SkuMeter/ChargeDescription/units"),
-        "token_type": FieldSource(sql=f"CASE WHEN {says_tokens} THEN {direction} END", type="VARCHAR",
+        "is_llm_tokens": FieldSource(sql="coalesce(src._says_tokens, false)", type="BOOLEAN",
+                                     column="SkuMeter/ChargeDescription/units"),
+        "token_type": FieldSource(sql="CASE WHEN src._says_tokens THEN src._direction END", type="VARCHAR",
                                   column="SkuMeter/ChargeDescription"),
-        "model": FieldSource(sql=model, type="VARCHAR", column="SkuMeter/ChargeDescription"),
-        "service_tier": FieldSource(sql=tier, type="VARCHAR", column="SkuMeter/ChargeDescription"),
+        "model": FieldSource(sql="src._model", type="VARCHAR", column="SkuMeter/ChargeDescription"),
+        "service_tier": FieldSource(sql="src._tier", type="VARCHAR", column="SkuMeter/ChargeDescription"),
     }
     start_ts = charges.typed_charge_sql("period_start", fields["period_start"], options)
     end_ts = charges.typed_charge_sql("period_end", fields["period_end"], options)

@@ -120,3 +120,9 @@ def test_truncated_costs_page_fails(cli, db_path):
 def test_set_is_refused_for_billing_lines(cli, db_path):
     r = cli("ingest", OC / "costs_eur_by_key.json", "--format", "openai-costs", "--set", "project=x", "--db", db_path)
     assert r.exit_code == 2 and "--set does not apply" in r.stderr
+
+
+def test_the_same_days_cut_by_another_group_by_are_flagged():
+    got = load(OC / "costs_ungrouped.jsonl", OC / "costs_1d_line_item_project.json")
+    assert any(w.startswith("overlaps 1 loaded file(s)") and "(this file: description, project; loaded: none)" in w
+               for w in got.results[1].warnings)

@@ -210,3 +210,12 @@ def test_file_rows_are_numbered_across_pages(tmp_path):
         (1, datetime(2025, 1, 1)), (2, datetime(2025, 1, 2)), (3, datetime(2025, 1, 3))]
 
 
+
+
+def test_the_same_hours_cut_by_another_group_by_are_flagged():
+    got = load(OU / "completions_1d_ungrouped.jsonl", OU / "completions_1h_grouped.json", OU / "every_kind.json")
+    warnings = got.results[1].warnings
+    assert len(warnings) == 1 and warnings[0].startswith("overlaps 1 loaded file(s) (first: ")
+    assert "completions_1d_ungrouped.jsonl) for the same openai completions periods" in warnings[0]
+    assert "(this file: batch, model, project, service_tier; loaded: none)" in warnings[0]
+    assert got.results[2].warnings == []  # other kinds, other traffic

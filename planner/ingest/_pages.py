@@ -210,3 +210,16 @@ def tags_map_sql(entries: list[tuple[str, str]]) -> str | None:
         return None
     packed = ", ".join(f"struct_pack(k := {quote_literal(k)}, v := {expr})" for k, expr in entries)
     return f"map_from_entries(list_filter([{packed}], lambda e: e.v IS NOT NULL))"
+
+
+def grouping_warnings(con: duckdb.DuckDBPyConnection, statement: str, params: dict[str, object]) -> list[str]:
+    """Say when the staged file overlaps stored rows cut by another group_by (see the SQL for why)."""
+    from planner.db import load_sql
+
+    out = []
+    for provider, kind, mine, theirs, files, first in con.execute(load_sql(statement), params).fetchall():
+        what = f"{provider} {kind}" if kind else provider
+        out.append(f"overlaps {files} loaded file(s) (first: {first}) for the same {what} periods, exported with "
+                   f"another group_by (this file: {', '.join(mine) or 'none'}; loaded: {', '.join(theirs) or 'none'}): "
+                   f"both cut the same traffic, so sums over both count it twice; keep one cut per period")
+    return out

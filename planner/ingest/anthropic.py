@@ -30,6 +30,7 @@ from planner.ingest._pages import (
     BUCKET_START,
     Leaf,
     extra_dims_sql,
+    grouping_warnings,
     head_text,
     leaf_text,
     read_results,
@@ -141,8 +142,11 @@ class AnthropicUsage:
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
         _reject_mapping(options, USAGE, allow_sets=True)
         opts = dataclasses.replace(options, ts_unit=None, ts_origin=None)
-        stage(con, self.build(con, file, opts), file.source_id, opts)
+        source = self.build(con, file, opts)
+        stage(con, source, file.source_id, opts)
         warnings = usage_warnings(con, "true")
+        warnings += grouping_warnings(con, "stages/usage_grouping_overlap",
+                                      {"source_id": file.source_id, "dim_tags": list(source.key_tags or ())})
         counts = commit(con, file.source_id, file.label, options.run_id)
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
@@ -226,10 +230,11 @@ class AnthropicCost:
         _reject_mapping(options, COST, allow_sets=False)
         opts = dataclasses.replace(options, ts_unit=None, ts_origin=None)
         charges.stage(con, self.build(con, file), file.source_id, opts)
+        overlap = grouping_warnings(con, "stages/charges_grouping_overlap", {"source_id": file.source_id})
         counts = charges.commit(con, file.label, options.run_id)
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
-                          first_error=counts.first_error, warnings=counts.warnings)
+                          first_error=counts.first_error, warnings=counts.warnings + overlap)
 
 
 ADAPTERS = {USAGE: AnthropicUsage(), COST: AnthropicCost()}

@@ -30,6 +30,7 @@ from planner.ingest._pages import (
     BUCKET_START,
     Leaf,
     extra_dims_sql,
+    grouping_warnings,
     head_text,
     read_results,
     tags_map_sql,
@@ -230,6 +231,8 @@ class OpenAIUsage:
         stage(con, source, file.source_id, opts)
         warnings = usage_warnings(con, "kind IN ('completions', 'embeddings', 'moderations', 'images', "
                                        "'audio_speeches', 'audio_transcriptions', 'web_searches')")
+        warnings += grouping_warnings(con, "stages/usage_grouping_overlap",
+                                      {"source_id": file.source_id, "dim_tags": list(source.key_tags or ())})
         counts = commit(con, file.source_id, file.label, options.run_id)
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
@@ -347,10 +350,11 @@ class OpenAICosts:
         opts = dataclasses.replace(options, ts_unit="s", ts_origin=None)
         source = self.build(con, file)
         charges.stage(con, source, file.source_id, opts)
+        overlap = grouping_warnings(con, "stages/charges_grouping_overlap", {"source_id": file.source_id})
         counts = charges.commit(con, file.label, options.run_id, currency_label="amount.currency")
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
-                          first_error=counts.first_error, warnings=counts.warnings)
+                          first_error=counts.first_error, warnings=counts.warnings + overlap)
 
 
 ADAPTERS = {USAGE: OpenAIUsage(), COSTS: OpenAICosts()}

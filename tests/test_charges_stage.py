@@ -10,7 +10,7 @@ import pytest
 from planner.db import quote_literal
 from planner.ingest._charges import decimal_sql, unit_scale_sql
 from planner.ingest._stage import FieldSource
-from planner.ingest.openai import line_item_sql
+from planner.ingest.openai import line_item_relation
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,6 @@ def test_cents_scale_keeps_ten_digits(con):
     ("Image generation", None, None, None, None),
 ])
 def test_openai_line_items(con, line, model, direction, tier, modality):
-    parts = line_item_sql(quote_literal(line))
-    got = con.execute(f"SELECT {parts['model']}, {parts['direction']}, {parts['tier']}, {parts['modality']}")
+    relation = line_item_relation(f"(SELECT {quote_literal(line)} AS _li_line) AS src")
+    got = con.execute(f"SELECT _li_model, _li_direction, _li_tier, _li_modality FROM {relation}")
     assert got.fetchone() == (model, direction, tier, modality)

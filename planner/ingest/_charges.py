@@ -64,7 +64,6 @@ _SQL_TYPES: dict[ChargeKind, str] = {
 _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
               "UBIGINT", "UHUGEINT"}
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
-_DECIMAL_RE = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 MAX_AMOUNT = Decimal(10) ** 27  # DECIMAL(38, 10) holds 28 integer digits
 
 
@@ -75,7 +74,7 @@ class ChargeSource:
     relation: str                               # FROM clause exposing `_row` (1-based record number)
     format: str                                 # the adapter's format name (part of every charge_id)
     fields: dict[str, FieldSource]
-    key: list[str]                              # SQL expressions over the reader: the line's natural key
+    key: list[str]                              # SQL over the reader: the line's natural key (besides its period)
     tags: str | None = None                     # SQL MAP(VARCHAR, VARCHAR) expression, or None (empty map)
     record: list[tuple[str, str]] = field(default_factory=list)   # (name, text expression): the raw line
     required: tuple[str, ...] = ("period_start", "billed_cost", "currency")
@@ -100,9 +99,9 @@ def decimal_sql(src: FieldSource, scale: str | None = None) -> str:
     if t in _INT_TYPES or t == "DECIMAL":
         value = f"TRY_CAST({src.sql} AS {wide})"
     else:
+        # DuckDB's decimal cast accepts exactly what a number in an export looks like, but for `1_000`
         x = f"CAST({src.sql} AS VARCHAR)" if t in _FLOAT_TYPES else _text(src)
-        value = (f"CASE WHEN regexp_full_match(trim({x}), {quote_literal(_DECIMAL_RE)}) "
-                 f"THEN TRY_CAST(trim({x}) AS {wide}) END")
+        value = f"CASE WHEN NOT contains({x}, '_') THEN TRY_CAST(trim({x}) AS {wide}) END"
     return f"CAST({value} * {scale} AS DECIMAL(38, 10))" if scale else value
 
 
@@ -110,6 +109,11 @@ def typed_charge_sql(name: str, src: FieldSource, options: IngestOptions, scale:
     kind = _kind(name)
     t = src.type.upper()
     if kind == "ts":
+        if t in ("VARCHAR", "JSON"):
+            # the common case, `2025-04-02T00:00:00Z`, without the regular expressions of the general path
+            x = _text(src)
+            fast = f"CAST(timezone('UTC', TRY_CAST({x} AS TIMESTAMPTZ)) AS TIMESTAMP)"
+            return f"coalesce(CASE WHEN {x} LIKE '%Z' THEN {fast} END, {_ts_sql(src, options)})"
         return _ts_sql(src, options)
     if kind in ("money", "qty"):
         return decimal_sql(src, scale)
@@ -127,13 +131,18 @@ def typed_charge_sql(name: str, src: FieldSource, options: IngestOptions, scale:
     raise AssertionError(kind)
 
 
-def unit_scale_sql(unit: str) -> str:
+def unit_norm_sql(unit: str) -> str:
+    """A unit lower-cased, without thousands commas, underscores and repeated spaces (`1,000_Tokens` -> `1000 tokens`)."""
+    return f"lower(trim(regexp_replace(replace({unit}, ',', ''), '[_\\s]+', ' ', 'g')))"
+
+
+def unit_scale_sql(unit: str, normalized: bool = False) -> str:
     """How many tokens one unit of `unit` is, when it is a token or plain count unit; else NULL.
 
     `Tokens`, `1K Tokens`, `1M tokens`, `1000 Tokens`, `1,000 tokens`, `1000_tokens`, `million_tokens`,
     `1K` and `Units`/`Count` (on a line that says tokens) all qualify; `Hours` or `GB` do not.
     """
-    x = f"lower(trim(regexp_replace(replace({unit}, ',', ''), '[_\\s]+', ' ', 'g')))"
+    x = unit if normalized else unit_norm_sql(unit)
     pattern = r"(\d+(\.\d+)?)? ?(k|m|b|thousand|million|billion)? ?(tokens?|units?|counts?)?"
     number = f"coalesce(TRY_CAST(regexp_extract({x}, '^(\\d+(\\.\\d+)?)', 1) AS DECIMAL(38, 10)), 1)"
     suffix = f"regexp_extract({x}, '^[0-9.]* ?(k|m|b|thousand|million|billion)\\b', 1)"
@@ -202,8 +211,7 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
             parsed.append(f'{_text(src)} AS "_r_{name}"')
         parsed.append(f'{typed_charge_sql(name, src, options, source.scales.get(name))} AS "{name}"')
     parsed.append(f"{source.tags} AS tags" if source.tags else "CAST(MAP {} AS MAP(VARCHAR, VARCHAR)) AS tags")
-    key = "md5(to_json([" + ", ".join([quote_literal(source.format)] + [f"CAST({k} AS VARCHAR)" for k in source.key])
-    parsed.append(f"{key}])) AS _key")
+    parsed.append("[" + ", ".join(f"CAST({k} AS VARCHAR)" for k in source.key) + "] AS _keyparts")
     rec = ", ".join(f"{quote_ident(k)} := {expr}" for k, expr in source.record) or "_row := _row"
     parsed.append(f"struct_pack({rec}) AS _rec")
 
@@ -212,7 +220,10 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
             return f'"{name}"'
         return f"CAST(NULL AS {_SQL_TYPES[_kind(name)]})"
 
-    scale = unit_scale_sql(col("source_unit"))
+    # the period is part of every line's identity, taken parsed (CSV text and Parquet timestamps agree)
+    key = (f"md5(to_json([{quote_literal(source.format)}, CAST({col('period_start')} AS VARCHAR), "
+           f"CAST({col('period_end')} AS VARCHAR)]) || to_json(_keyparts)) AS _key")
+    scale = unit_scale_sql("_unit_norm", normalized=True)
     converts = f"coalesce({col('is_llm_tokens')}, false) AND {col('source_quantity')} IS NOT NULL AND _scale IS NOT NULL"
     canon = [f"{col(name)} AS {name}" for name in CHARGE_FIELDS]
     canon += [
@@ -237,8 +248,11 @@ parsed AS (
     SELECT {", ".join(parsed)}
     FROM src
 ),
+normalized AS (
+    SELECT *, {unit_norm_sql(col("source_unit"))} AS _unit_norm FROM parsed
+),
 scaled AS (
-    SELECT *, {scale} AS _scale FROM parsed
+    SELECT * EXCLUDE (_keyparts, _unit_norm), {scale} AS _scale, {key} FROM normalized
 ),
 canonical AS (
     SELECT source_row, _rec, {", ".join(canon + raws)}

@@ -65,11 +65,23 @@ class Results:
     empty: bool                 # no result in any bucket
 
 
-def _reader(file: SourceFile) -> str:
+def _reader(file: SourceFile, columns: list[tuple[str, str]] | None = None) -> str:
+    """read_json over the file: inferring the schema from every record, or with the schema given."""
     comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
-    return (f"read_json({quote_literal(str(file.path))}, format = 'auto', sample_size = -1, "
-            f"maximum_object_size = {MAX_OBJECT_BYTES}, field_appearance_threshold = 0, "
-            f"map_inference_threshold = -1{comp})")
+    common = f"format = 'auto', maximum_object_size = {MAX_OBJECT_BYTES}{comp}"
+    if columns is None:
+        return (f"read_json({quote_literal(str(file.path))}, {common}, sample_size = -1, "
+                f"field_appearance_threshold = 0, map_inference_threshold = -1)")
+    schema = ", ".join(f"{quote_literal(name)}: {quote_literal(_concrete(t))}" for name, t in columns)
+    return f"read_json({quote_literal(str(file.path))}, {common}, columns = {{{schema}}})"
+
+
+_NULL_TYPE = re.compile(r'"NULL"(?=\s*(?:,|\)|\[|$))')
+
+
+def _concrete(sql_type: str) -> str:
+    """A type DuckDB accepts in `columns`: fields that were null in every record are read as VARCHAR."""
+    return _NULL_TYPE.sub("VARCHAR", sql_type)
 
 
 def _describe(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
@@ -84,11 +96,13 @@ def _struct_fields(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> 
 def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str, end: str,
                  what: str) -> Results:
     """Flatten pages/buckets/results of `file`; `start`/`end` name the bucket window keys."""
-    reader = _reader(file)
     try:
-        top = dict(_describe(con, f"SELECT * FROM {reader}"))
+        described = _describe(con, f"SELECT * FROM {_reader(file)}")
     except Exception as exc:
         raise _parse_error(file, exc) from None
+    # the schema is inferred once, from every record (one full pass); every later query reads with it
+    reader = _reader(file, described)
+    top = dict(described)
     has_pages = "data" in top
     has_buckets = "results" in top and start in top
     if has_pages and has_buckets:

@@ -217,7 +217,7 @@ class AnthropicCost:
             checks.append((f"{raw} IS NOT NULL AND NOT regexp_full_match(trim({raw}), {quote_literal(_DECIMAL)})",
                            "billed_cost", "amount",
                            f"'expected a decimal string of cents, got ' || {_value(raw)}"))
-        key = [f"src.{BUCKET_START}", f"src.{BUCKET_END}", leaf_text(leaves, "workspace_id"), description,
+        key = [leaf_text(leaves, "workspace_id"), description,
                cost_type, leaf_text(leaves, "model"), leaf_text(leaves, "service_tier"), token_type,
                leaf_text(leaves, "context_window"), leaf_text(leaves, "inference_geo"),
                f"upper({leaf_text(leaves, 'currency')})",

@@ -301,10 +301,8 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
         "model": FieldSource(sql="src._model", type="VARCHAR", column="SkuMeter/ChargeDescription"),
         "service_tier": FieldSource(sql="src._tier", type="VARCHAR", column="SkuMeter/ChargeDescription"),
     }
-    start_ts = charges.typed_charge_sql("period_start", fields["period_start"], options)
-    end_ts = charges.typed_charge_sql("period_end", fields["period_end"], options)
     key = [f"upper({cols.text('BillingCurrency')})" if c == "BillingCurrency" else cols.text(c) for c in KEY_COLUMNS]
-    key = [provider_name, start_ts, end_ts, *key]
+    key = [provider_name, *key]
     record = [(name, _text(name, t)) for name, t in described]
     source = charges.ChargeSource(relation=relation, format=FORMAT, fields=fields, key=key, tags=_tags_sql(cols),
                                   record=record, occurrences=True)

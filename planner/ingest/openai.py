@@ -263,23 +263,28 @@ _DIRECTIONS = (
 )
 
 
-def line_item_sql(line: str) -> dict[str, str]:
-    """Model, modality, token direction and tier read from a Costs `line_item` such as
-    `gpt-4o-mini-2024-07-18, input`, `priority | gpt-5, cached input, long context`,
-    `gpt-image-1 image, output`, `whisper-1, audio` or `web search tool calls`."""
-    head = f"regexp_extract({line}, {quote_literal(_HEAD)}, 1)"
-    has_comma = f"contains({line}, ',')"
-    first_word = f"regexp_extract({head}, '^(\\S+)', 1)"
-    modality = f"lower(regexp_extract({head}, '^\\S+\\s+(text|audio|image)$', 1))"
-    model_like = f"regexp_full_match({first_word}, '[a-z0-9][a-z0-9._:/-]*') AND regexp_matches({first_word}, '[0-9-]')"
-    model = f"CASE WHEN {has_comma} AND {model_like} THEN {first_word} END"
-    rest = f"lower(regexp_extract({line}, '^[^,]*,\\s*([^,]+)', 1))"
-    direction = "CASE " + " ".join(
-        f"WHEN regexp_full_match({rest}, {quote_literal('(' + pattern + ')( tokens?)?')}) THEN {quote_literal(name)}"
+def line_item_relation(inner: str) -> str:
+    """`inner` (a FROM clause aliased `src` with a `_li_line` column) plus what a Costs `line_item` says:
+    `_li_model`, `_li_modality`, `_li_direction`, `_li_tier`. Handles `gpt-4o-mini-2024-07-18, input`,
+    `priority | gpt-5, cached input, long context`, `gpt-image-1 image, output`, `whisper-1, audio`,
+    `web search tool calls`. Each step is computed once per line, in layers."""
+    directions = "CASE " + " ".join(
+        f"WHEN regexp_full_match(_li_rest, {quote_literal('(' + pattern + ')( tokens?)?')}) THEN {quote_literal(name)}"
         for name, pattern in _DIRECTIONS) + " END"
-    tier = f"nullif(lower(regexp_extract({line}, {quote_literal(_TIER)}, 1)), '')"
-    return {"model": model, "modality": f"nullif({modality}, '')", "direction": f"CASE WHEN {model} IS NOT NULL THEN {direction} END",
-            "tier": tier}
+    layer1 = (f"regexp_extract(_li_line, {quote_literal(_HEAD)}, 1) AS _li_head, "
+              f"contains(_li_line, ',') AS _li_comma, "
+              f"lower(regexp_extract(_li_line, '^[^,]*,\\s*([^,]+)', 1)) AS _li_rest, "
+              f"nullif(lower(regexp_extract(_li_line, {quote_literal(_TIER)}, 1)), '') AS _li_tier")
+    layer2 = ("regexp_extract(_li_head, '^(\\S+)', 1) AS _li_first, "
+              "nullif(lower(regexp_extract(_li_head, '^\\S+\\s+(text|audio|image)$', 1)), '') AS _li_modality, "
+              f"{directions} AS _li_dir")
+    layer3 = ("CASE WHEN _li_comma AND regexp_full_match(_li_first, '[a-z0-9][a-z0-9._:/-]*') "
+              "AND regexp_matches(_li_first, '[0-9-]') THEN _li_first END AS _li_model")
+    layer4 = "CASE WHEN _li_model IS NOT NULL THEN _li_dir END AS _li_direction"
+    out = inner
+    for layer in (layer1, layer2, layer3, layer4):
+        out = f"(SELECT *, {layer} FROM {out}) AS src"
+    return out
 
 
 class OpenAICosts:
@@ -304,11 +309,13 @@ class OpenAICosts:
                 return FieldSource(sql="CAST(NULL AS VARCHAR)", type="VARCHAR", column=path)
             return FieldSource(sql=leaf.sql, type=leaf.type, column=path)
 
-        line = f"nullif(trim({text('line_item')}), '')"
-        parts = line_item_sql(line)
+        line = "src._li_line"
+        inner = res.relation.removesuffix(" AS src")
+        relation = line_item_relation(f"(SELECT *, nullif(trim({text('line_item')}), '') AS _li_line FROM {inner} AS src)"
+                                      f" AS src")
         unit = text("quantity_unit")
         unit_tokens = f"regexp_matches(lower({unit}), 'token')"
-        token_line = f"({parts['direction']} IS NOT NULL AND coalesce({parts['modality']}, 'text') = 'text')"
+        token_line = "(src._li_direction IS NOT NULL AND coalesce(src._li_modality, 'text') = 'text')"
         # true when the unit or the line item says tokens; unknown (NULL) when the result names neither
         is_tokens = (f"CASE WHEN {unit} IS NOT NULL THEN {unit_tokens} OR {token_line} "
                      f"WHEN {line} IS NOT NULL THEN {token_line} OR regexp_matches(lower({line}), 'token') END")
@@ -322,9 +329,9 @@ class OpenAICosts:
             "description": FieldSource(sql=line, type="VARCHAR", column="line_item"),
             "project": src("project_id"),
             "api_key_id": src("api_key_id"),
-            "model": FieldSource(sql=parts["model"], type="VARCHAR", column="line_item"),
-            "token_type": FieldSource(sql=parts["direction"], type="VARCHAR", column="line_item"),
-            "service_tier": FieldSource(sql=parts["tier"], type="VARCHAR", column="line_item"),
+            "model": FieldSource(sql="src._li_model", type="VARCHAR", column="line_item"),
+            "token_type": FieldSource(sql="src._li_direction", type="VARCHAR", column="line_item"),
+            "service_tier": FieldSource(sql="src._li_tier", type="VARCHAR", column="line_item"),
             "source_quantity": src("quantity"),
             "source_unit": src("quantity_unit"),
             "is_llm_tokens": FieldSource(sql=is_tokens, type="BOOLEAN", column="line_item"),
@@ -340,9 +347,9 @@ class OpenAICosts:
                                      f"' (usage pages load with --format openai-usage)'"))
         checks += [(c, "period_start", col, reason) for c, _, col, reason in start_time_checks("start_time")]
         record = _record(leaves, "start_time", "end_time")
-        key = [f"src.{BUCKET_START}", f"src.{BUCKET_END}", line, text("project_id"), text("api_key_id"),
+        key = [line, text("project_id"), text("api_key_id"),
                f"upper({text('amount.currency')})", extra_dims_sql(leaves, mapped)]
-        return charges.ChargeSource(relation=res.relation, format=COSTS, fields=fields, key=key, tags=tags,
+        return charges.ChargeSource(relation=relation, format=COSTS, fields=fields, key=key, tags=tags,
                                     record=record, checks=checks)
 
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:

@@ -216,11 +216,10 @@ def bench(name: str, rows: int, repeat: int, work: Path) -> dict[str, object]:
     file_name, writer, bare_sql = FORMATS[name]
     path = DATA / f"{rows}" / file_name
     if not path.exists():
+        # written by a child process: a large parent would pass its peak RSS on to every child it forks
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect()
         t = time.perf_counter()
-        writer(con, rows, path)
-        con.close()
+        subprocess.run([sys.executable, __file__, "--write", name, "--rows", str(rows), "--to", str(path)], check=True)
         print(f"  wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s",
               file=sys.stderr)
     best: dict[str, tuple[float, int]] = {}
@@ -258,7 +257,14 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--write", help=argparse.SUPPRESS)
+    ap.add_argument("--to", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.write:
+        con = duckdb.connect()
+        FORMATS[args.write][1](con, args.rows, Path(args.to))
+        con.close()
+        return
     work = ROOT / "bench" / "out" / "adapters_billing"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

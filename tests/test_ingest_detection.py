@@ -86,3 +86,10 @@ def test_cli_auto_detects_a_mixed_export_folder(cli, db_path, tmp_path):
     assert formats == {"anthropic-cost": "anthropic-cost", "anthropic-usage": "anthropic-usage", "focus": "focus",
                        "openai-costs": "openai-costs", "openai-usage": "openai-usage"}
     assert "planner: warning:" in r.stderr  # the unclassified Anthropic totals and the EUR costs are reported
+
+
+def test_a_named_format_refuses_a_file_of_another_shape(cli, db_path):
+    r = cli("ingest", FIXTURES / "focus" / "no_token_charges.csv", "--format", "openai-usage", "--db", db_path)
+    assert r.exit_code == 2 and "OpenAI Usage API exports are JSON pages; this file is CSV" in r.stderr
+    r = cli("ingest", FIXTURES / "generic" / "gateway.csv", "--format", "focus", "--db", db_path)
+    assert r.exit_code == 2 and "not a FOCUS cost and usage file" in r.stderr

@@ -96,6 +96,9 @@ def _struct_fields(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> 
 def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str, end: str,
                  what: str) -> Results:
     """Flatten pages/buckets/results of `file`; `start`/`end` name the bucket window keys."""
+    if file.container not in ("json", "jsonl"):
+        raise InputError(file.label, f"{what} exports are JSON pages; this file is {file.container.upper()}",
+                         hint="save the API responses as returned (JSON or JSONL), or load this file with its own format")
     try:
         described = _describe(con, f"SELECT * FROM {_reader(file)}")
     except Exception as exc:

@@ -289,10 +289,13 @@ def build(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptio
         "effective_cost": cols.source("EffectiveCost"),
         "list_cost": cols.source("ListCost"),
         "currency": cols.source("BillingCurrency"),
-        "source_quantity": FieldSource(sql=f"CASE WHEN {quantity} IS NOT NULL THEN {quantity} ELSE {pricing_quantity} END",
+        # a token line without ConsumedQuantity still has its tokens in PricingQuantity (in PricingUnit);
+        # other lines keep ConsumedQuantity as the file has it (NULL for purchases, taxes, credits)
+        "source_quantity": FieldSource(sql=f"CASE WHEN {quantity} IS NOT NULL THEN {quantity} "
+                                           f"WHEN src._says_tokens THEN {pricing_quantity} END",
                                        type="VARCHAR", column=cols.name("ConsumedQuantity") or "PricingQuantity"),
         "source_unit": FieldSource(sql=f"CASE WHEN {quantity} IS NOT NULL THEN {cols.text('ConsumedUnit')} "
-                                       f"ELSE {cols.text('PricingUnit')} END", type="VARCHAR",
+                                       f"WHEN src._says_tokens THEN {cols.text('PricingUnit')} END", type="VARCHAR",
                                    column=cols.name("ConsumedUnit") or "PricingUnit"),
         "is_llm_tokens": FieldSource(sql="coalesce(src._says_tokens, false)", type="BOOLEAN",
                                      column="SkuMeter/ChargeDescription/units"),

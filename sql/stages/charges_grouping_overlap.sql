@@ -46,7 +46,11 @@ stored as (
         on c.provider = i.provider
         and c.period_start < i.last_ts
         and c.period_end > i.first_ts
-    where c.source_id <> $source_id
+    where
+        c.source_id <> $source_id
+        -- a constant window first, so row groups outside the file's days are skipped (periods are <= 31 days)
+        and c.period_start between (select min(first_ts) from incoming) - interval 31 day
+            and (select max(last_ts) from incoming)
     group by all
 ),
 

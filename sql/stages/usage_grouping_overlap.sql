@@ -57,7 +57,11 @@ stored as (
         and u.kind is not distinct from i.kind
         and u.ts < i.last_ts
         and u.ts_end > i.first_ts
-    where u.grain = 'bucket' and u.source_id <> $source_id
+    where
+        u.grain = 'bucket'
+        and u.source_id <> $source_id
+        -- a constant window first, so row groups outside the file's hours are skipped (buckets are <= 1 day)
+        and u.ts between (select min(first_ts) from incoming) - interval 1 day and (select max(last_ts) from incoming)
     group by all
 ),
 

@@ -5,6 +5,8 @@ pages, JSONL of pages, or a bare list of buckets (JSON array or JSONL), gzip or 
 carries its window (`start_time`/`end_time` or `starting_at`/`ending_at`) and `results`; each
 result becomes one record of the relation, stamped with its bucket's window, numbered from 1 in
 file order (page, bucket, result). DuckDB's JSON reader does all of it: no Python loop over rows.
+
+Also the helpers the page adapters share: row checks, the raw record, warnings.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.db import quote_ident, quote_literal
-from planner.errors import InputError
+from planner.errors import InputError, UsageError
 
 if TYPE_CHECKING:
     import duckdb
 
-    from planner.ingest import SourceFile
+    from planner.ingest import IngestOptions, SourceFile
 
 MAX_OBJECT_BYTES = 1 << 30  # one saved page may hold every result of a long query
 BUCKET_START = "_bucket_start"
@@ -240,3 +242,61 @@ def grouping_warnings(con: duckdb.DuckDBPyConnection, statement: str, params: di
                    f"another group_by (this file: {', '.join(mine) or 'none'}; loaded: {', '.join(theirs) or 'none'}): "
                    f"both cut the same traffic, so sums over both count it twice; keep one cut per period")
     return out
+
+
+# ---------------------------------------------------------------- shared by the page adapters
+
+Check = tuple[str, str, str | None, str]  # (condition, field, source column, reason SQL): MappedSource.checks
+_INT_TEXT = r"\d+(\.0+)?"
+
+
+def _is_int_type(t: str) -> bool:
+    return t.upper() in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                         "UINTEGER", "UBIGINT", "UHUGEINT"}
+
+
+def value_sql(expr: str) -> str:
+    """A raw value for a rejection reason: quoted, short, redacted."""
+    from planner import sensitivity
+
+    return f"'\"' || {sensitivity.redact_sql(f'left({expr}, 40)')} || '\"'"
+
+
+def count_checks(leaves: dict[str, Leaf], names: set[str], field_for: dict[str, str]) -> list[Check]:
+    """Stage checks: each present integer measure must be a non-negative whole number."""
+    out = []
+    for path in sorted(names & set(leaves)):
+        leaf = leaves[path]
+        raw = f"_rec.{quote_ident(path)}"
+        cond = (f"starts_with({raw}, '-')" if _is_int_type(leaf.type)
+                else f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}, {quote_literal(_INT_TEXT)})")
+        out.append((cond, field_for.get(path, f"tags.{path}"), path,
+                    f"'expected a non-negative integer, got ' || {value_sql(raw)}"))
+    return out
+
+
+def record_sql(leaves: dict[str, Leaf], start: str, end: str) -> list[tuple[str, str]]:
+    """The raw result as text, with its bucket window: what `rejected.raw` shows."""
+    rec = [(start, f"CAST(src.{BUCKET_START} AS VARCHAR)"), (end, f"CAST(src.{BUCKET_END} AS VARCHAR)")]
+    return rec + [(path, leaf.text) for path, leaf in leaves.items()]
+
+
+def refuse_mapping(options: IngestOptions, fmt: str, *, allow_sets: bool) -> None:
+    """Provider formats map themselves: `--map` is an error; `--set` only where constants make sense."""
+    if options.mapping:
+        raise UsageError(f"--map applies to --format generic only, not {fmt}",
+                         hint=f"{fmt} fields are mapped by the adapter (see docs/adapters-billing.md)")
+    if options.sets and not allow_sets:
+        raise UsageError(f"--set does not apply to {fmt} (billing lines are loaded as billed)")
+
+
+def usage_warnings(con: duckdb.DuckDBPyConnection, model_kinds: str) -> list[str]:
+    """Notes on the staged usage rows: results that name no model cannot be priced."""
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE model IS NULL), count(*) FROM _stage "
+        f"WHERE _err_reason IS NULL AND ({model_kinds})"
+    ).fetchone()
+    if row and row[0]:
+        return [f"{row[0]} of {row[1]} result(s) name no model (exported without group_by=model?): model left "
+                f"NULL, those rows cannot be priced"]
+    return []

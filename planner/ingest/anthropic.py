@@ -28,16 +28,21 @@ from planner.ingest import _charges as charges
 from planner.ingest._pages import (
     BUCKET_END,
     BUCKET_START,
+    Check,
     Leaf,
+    count_checks,
     extra_dims_sql,
     grouping_warnings,
     head_text,
     leaf_text,
     read_results,
+    record_sql,
+    refuse_mapping,
     tags_map_sql,
+    usage_warnings,
+    value_sql,
 )
 from planner.ingest._stage import FieldSource, MappedSource, commit, stage
-from planner.ingest.openai import _record, _reject_mapping, _value, count_checks, usage_warnings
 
 if TYPE_CHECKING:
     import duckdb
@@ -129,18 +134,18 @@ class AnthropicUsage:
         key_tags = tuple(p for p, _ in tags if not leaves[p].numeric and p not in INPUT_PARTS)
         targets = {UNCACHED: "input_tokens", CACHE_READ: "cached_input_tokens", CACHE_5M: "cache_write_tokens",
                    CACHE_1H: "cache_write_tokens", OUTPUT: "output_tokens"}
-        checks: list[tuple[str, str, str | None, str]] = []
+        checks: list[Check] = []
         for part in REQUIRED:
             absent = f"_rec.{quote_ident(part)} IS NULL" if part in leaves else "true"
             checks.append((absent, targets[part], part, quote_literal(f"missing {part}")))
         numeric = {p for p, leaf in leaves.items() if p.endswith(("_tokens", "_requests"))}
         checks += count_checks(leaves, numeric | set(REQUIRED), targets)
         return MappedSource(relation=res.relation, fields=fields, tags=tags,
-                            record=_record(leaves, "starting_at", "ending_at"), grain="bucket", checks=checks,
+                            record=record_sql(leaves, "starting_at", "ending_at"), grain="bucket", checks=checks,
                             key_tags=key_tags)
 
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
-        _reject_mapping(options, USAGE, allow_sets=True)
+        refuse_mapping(options, USAGE, allow_sets=True)
         opts = dataclasses.replace(options, ts_unit=None, ts_origin=None)
         source = self.build(con, file, opts)
         stage(con, source, file.source_id, opts)
@@ -211,23 +216,23 @@ class AnthropicCost:
             "is_llm_tokens": FieldSource(sql=is_tokens, type="BOOLEAN", column="cost_type"),
         }
         tags = tags_map_sql([(p, leaf.text) for p, leaf in leaves.items() if p not in COST_MAPPED])
-        checks: list[tuple[str, str, str | None, str]] = []
+        checks: list[Check] = []
         if "amount" in leaves:
             raw = '_rec."amount"'
             checks.append((f"{raw} IS NOT NULL AND NOT regexp_full_match(trim({raw}), {quote_literal(_DECIMAL)})",
                            "billed_cost", "amount",
-                           f"'expected a decimal string of cents, got ' || {_value(raw)}"))
+                           f"'expected a decimal string of cents, got ' || {value_sql(raw)}"))
         key = [leaf_text(leaves, "workspace_id"), description,
                cost_type, leaf_text(leaves, "model"), leaf_text(leaves, "service_tier"), token_type,
                leaf_text(leaves, "context_window"), leaf_text(leaves, "inference_geo"),
                f"upper({leaf_text(leaves, 'currency')})",
                extra_dims_sql(leaves, COST_MAPPED | {"cost_type", "token_type", "context_window", "inference_geo"})]
         return charges.ChargeSource(relation=res.relation, format=COST, fields=fields, key=key, tags=tags,
-                                    record=_record(leaves, "starting_at", "ending_at"), checks=checks,
+                                    record=record_sql(leaves, "starting_at", "ending_at"), checks=checks,
                                     scales={"billed_cost": "0.01"})
 
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
-        _reject_mapping(options, COST, allow_sets=False)
+        refuse_mapping(options, COST, allow_sets=False)
         opts = dataclasses.replace(options, ts_unit=None, ts_origin=None)
         charges.stage(con, self.build(con, file), file.source_id, opts)
         overlap = grouping_warnings(con, "stages/charges_grouping_overlap", {"source_id": file.source_id})

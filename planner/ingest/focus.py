@@ -25,8 +25,8 @@ from planner.db import quote_ident, quote_literal
 from planner.errors import InputError
 from planner.ingest import IngestOptions, LoadResult, SourceFile
 from planner.ingest import _charges as charges
+from planner.ingest._pages import refuse_mapping
 from planner.ingest._stage import FieldSource
-from planner.ingest.openai import _reject_mapping
 
 if TYPE_CHECKING:
     import duckdb
@@ -326,7 +326,7 @@ def _near_duplicate_tag_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
-    _reject_mapping(options, FORMAT, allow_sets=False)
+    refuse_mapping(options, FORMAT, allow_sets=False)
     opts = dataclasses.replace(options, ts_unit=None, ts_origin=None)
     source = build(con, file, opts)
     charges.stage(con, source, file.source_id, opts)

@@ -22,18 +22,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planner.db import quote_ident, quote_literal
-from planner.errors import UsageError
 from planner.ingest import IngestOptions, LoadResult, SourceFile
 from planner.ingest import _charges as charges
 from planner.ingest._pages import (
     BUCKET_END,
     BUCKET_START,
-    Leaf,
+    Check,
+    count_checks,
     extra_dims_sql,
     grouping_warnings,
     head_text,
     read_results,
+    record_sql,
+    refuse_mapping,
     tags_map_sql,
+    usage_warnings,
+    value_sql,
 )
 from planner.ingest._stage import FieldSource, MappedSource, commit, stage
 
@@ -77,7 +81,6 @@ MAPPED = {"object", "input_tokens", "input_cached_tokens", "input_cache_write_to
 _USAGE_OBJECT = re.compile(r'"object"\s*:\s*"organization\.usage\.[a-z_]+\.result"')
 _COSTS_OBJECT = re.compile(r'"object"\s*:\s*"organization\.costs\.result"')
 _BUCKET = re.compile(r'"object"\s*:\s*"bucket"')
-_INT_TEXT = r"\d+(\.0+)?"
 _OBJ = '_rec."object"'
 
 
@@ -89,49 +92,11 @@ def _first_result_object(text: str) -> str | None:
     return "costs" if costs else None
 
 
-def start_time_checks(start: str) -> list[tuple[str, str, str | None, str]]:
+def start_time_checks(start: str) -> list[Check]:
     """Unix milliseconds where the API writes seconds: say so instead of 'in the future'."""
     raw = f"_rec.{quote_ident(start)}"
     return [(f"regexp_full_match({raw}, '\\d{{12,}}')", "ts", start,
              quote_literal(f"{start} looks like Unix milliseconds; the API writes Unix seconds"))]
-
-
-def _is_int_type(t: str) -> bool:
-    return t.upper() in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                         "UINTEGER", "UBIGINT", "UHUGEINT"}
-
-
-def _value(expr: str) -> str:
-    """A raw value for a rejection reason: quoted, short, redacted."""
-    from planner import sensitivity
-
-    return f"'\"' || {sensitivity.redact_sql(f'left({expr}, 40)')} || '\"'"
-
-
-def count_checks(leaves: dict[str, Leaf], names: set[str], field_for: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    """Stage checks: each present integer measure must be a non-negative whole number."""
-    out = []
-    for path in sorted(names & set(leaves)):
-        leaf = leaves[path]
-        raw = f"_rec.{quote_ident(path)}"
-        cond = (f"starts_with({raw}, '-')" if _is_int_type(leaf.type)
-                else f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}, {quote_literal(_INT_TEXT)})")
-        out.append((cond, field_for.get(path, f"tags.{path}"), path,
-                    f"'expected a non-negative integer, got ' || {_value(raw)}"))
-    return out
-
-
-def _record(leaves: dict[str, Leaf], start: str, end: str) -> list[tuple[str, str]]:
-    rec = [(start, f"CAST(src.{BUCKET_START} AS VARCHAR)"), (end, f"CAST(src.{BUCKET_END} AS VARCHAR)")]
-    return rec + [(path, leaf.text) for path, leaf in leaves.items()]
-
-
-def _reject_mapping(options: IngestOptions, fmt: str, *, allow_sets: bool) -> None:
-    if options.mapping:
-        raise UsageError(f"--map applies to --format generic only, not {fmt}",
-                         hint=f"{fmt} fields are mapped by the adapter (see docs/adapters-billing.md)")
-    if options.sets and not allow_sets:
-        raise UsageError(f"--set does not apply to {fmt} (billing lines are loaded as billed)")
 
 
 # ---------------------------------------------------------------- openai-usage
@@ -201,12 +166,12 @@ class OpenAIUsage:
                 tags.append((path, leaf.text))
         key_tags = tuple(p for p, _ in tags if p not in MEASURES and not leaves[p].numeric)
 
-        checks: list[tuple[str, str, str | None, str]] = [
+        checks: list[Check] = [
             ('_rec."object" IS NULL', "kind", "object",
              quote_literal("missing object (the result type, e.g. organization.usage.completions.result)")),
             ("_rec.\"object\" = 'organization.costs.result'", "kind", "object",
              quote_literal("a Costs API result in a usage file: load it with --format openai-costs")),
-            ("kind IS NULL", "kind", "object", f"'unknown result object ' || {_value(_OBJ)}"),
+            ("kind IS NULL", "kind", "object", f"'unknown result object ' || {value_sql(_OBJ)}"),
         ] if obj else [("true", "kind", "object",
                         quote_literal("missing object (the result type, e.g. organization.usage.completions.result)"))]
         canonical_of = {"input_tokens": "input_tokens", "output_tokens": "output_tokens",
@@ -221,11 +186,11 @@ class OpenAIUsage:
                 checks.append((f"kind = {quote_literal(kind)} AND {absent}", target, m,
                                quote_literal(f"missing {m} (required in {kind} results)")))
         checks += count_checks(leaves, MEASURES, canonical_of) + start_time_checks("start_time")
-        return MappedSource(relation=relation, fields=fields, tags=tags, record=_record(leaves, "start_time", "end_time"),
+        return MappedSource(relation=relation, fields=fields, tags=tags, record=record_sql(leaves, "start_time", "end_time"),
                             grain="bucket", checks=checks, key_tags=key_tags)
 
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
-        _reject_mapping(options, USAGE, allow_sets=True)
+        refuse_mapping(options, USAGE, allow_sets=True)
         opts = dataclasses.replace(options, ts_unit="s", ts_origin=None)
         source = self.build(con, file, opts)
         stage(con, source, file.source_id, opts)
@@ -237,18 +202,6 @@ class OpenAIUsage:
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
                           first_error=counts.first_error, warnings=warnings)
-
-
-def usage_warnings(con: duckdb.DuckDBPyConnection, model_kinds: str) -> list[str]:
-    """Notes on the staged usage rows: results that name no model cannot be priced."""
-    row = con.execute(
-        f"SELECT count(*) FILTER (WHERE model IS NULL), count(*) FROM _stage "
-        f"WHERE _err_reason IS NULL AND ({model_kinds})"
-    ).fetchone()
-    if row and row[0]:
-        return [f"{row[0]} of {row[1]} result(s) name no model (exported without group_by=model?): model left "
-                f"NULL, those rows cannot be priced"]
-    return []
 
 
 # ---------------------------------------------------------------- openai-costs
@@ -340,20 +293,20 @@ class OpenAICosts:
                   "quantity_unit"}
         tags = tags_map_sql([(p, leaf.text) for p, leaf in leaves.items() if p not in mapped])
         obj = leaves.get("object")
-        checks: list[tuple[str, str, str | None, str]] = []
+        checks: list[Check] = []
         if obj:
             checks.append(("_rec.\"object\" IS NOT NULL AND _rec.\"object\" <> 'organization.costs.result'", "description",
-                           "object", f"'not a costs result: ' || {_value(_OBJ)} || "
+                           "object", f"'not a costs result: ' || {value_sql(_OBJ)} || "
                                      f"' (usage pages load with --format openai-usage)'"))
         checks += [(c, "period_start", col, reason) for c, _, col, reason in start_time_checks("start_time")]
-        record = _record(leaves, "start_time", "end_time")
+        record = record_sql(leaves, "start_time", "end_time")
         key = [line, text("project_id"), text("api_key_id"),
                f"upper({text('amount.currency')})", extra_dims_sql(leaves, mapped)]
         return charges.ChargeSource(relation=relation, format=COSTS, fields=fields, key=key, tags=tags,
                                     record=record, checks=checks)
 
     def load(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> LoadResult:
-        _reject_mapping(options, COSTS, allow_sets=False)
+        refuse_mapping(options, COSTS, allow_sets=False)
         opts = dataclasses.replace(options, ts_unit="s", ts_origin=None)
         source = self.build(con, file)
         charges.stage(con, source, file.source_id, opts)

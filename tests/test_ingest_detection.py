@@ -93,3 +93,20 @@ def test_a_named_format_refuses_a_file_of_another_shape(cli, db_path):
     assert r.exit_code == 2 and "OpenAI Usage API exports are JSON pages; this file is CSV" in r.stderr
     r = cli("ingest", FIXTURES / "generic" / "gateway.csv", "--format", "focus", "--db", db_path)
     assert r.exit_code == 2 and "not a FOCUS cost and usage file" in r.stderr
+
+
+@pytest.mark.parametrize(("body", "fmt"), [
+    ('{"object": "page", "data": [], "has_more": false, "next_page": null}', "openai-usage"),
+    ('{"object": "page", "data": [{"object": "bucket", "start_time": 1735689600, "end_time": 1735776000, '
+     '"results": []}], "has_more": false, "next_page": null}', "openai-usage"),
+    ('{"data": [], "has_more": false, "next_page": null}', "anthropic-usage"),
+    ('{"data": [{"starting_at": "2025-03-05T00:00:00Z", "ending_at": "2025-03-06T00:00:00Z", "results": []}], '
+     '"has_more": false, "next_page": null}', "anthropic-usage"),
+])
+def test_a_page_with_nothing_in_it_loads_nothing_and_does_not_fail(tmp_path, body, fmt):
+    from _billing import load
+
+    f = tmp_path / "empty.json"
+    f.write_text(body)
+    got = load(f)
+    assert (got.result.status, got.result.format, got.result.rows_read) == ("loaded", fmt, 0)

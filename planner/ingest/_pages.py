@@ -114,7 +114,7 @@ def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str
         raise InputError(file.label, f"mixes whole pages and bare buckets; save one {what} shape per file")
     if has_pages:
         data_type = top["data"].upper()
-        if data_type in ('"NULL"[]', "NULL[]", '"NULL"', "NULL"):
+        if data_type in _NULL_TYPES or (data_type == "JSON[]" and _all_empty(con, f"SELECT data AS x FROM {reader}")):
             return _empty(file)
         if not data_type.startswith("STRUCT(") or not data_type.endswith("[]"):
             raise InputError(file.label, f"`data` is not a list of buckets ({top['data']})",
@@ -136,7 +136,8 @@ def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str
             raise InputError(file.label, f"buckets have no `{key}`", hint=f"expected {what} buckets with "
                                                                             f"\"{start}\", \"{end}\" and \"results\"")
     results_type = bucket_fields["results"].upper()
-    if results_type in ('"NULL"[]', "NULL[]", '"NULL"', "NULL"):
+    if results_type in _NULL_TYPES or (results_type == "JSON[]" and _all_empty(
+            con, f"SELECT {window[2]} AS x FROM ({buckets})")):
         return _empty(file)
     if not results_type.startswith("STRUCT(") or not results_type.endswith("[]"):
         raise InputError(file.label, f"bucket `results` is not a list of objects ({bucket_fields['results']})")
@@ -161,6 +162,15 @@ def read_results(con: duckdb.DuckDBPyConnection, file: SourceFile, *, start: str
         _flatten(con, relation, name, f"src.{quote_ident(name)}", sql_type, leaves)
     return Results(relation=relation, leaves=leaves, start_type=types[BUCKET_START],
                    end_type=types[BUCKET_END], empty=False)
+
+
+_NULL_TYPES = ('"NULL"[]', "NULL[]", '"NULL"', "NULL")
+
+
+def _all_empty(con: duckdb.DuckDBPyConnection, select_x: str) -> bool:
+    """Every list `x` is empty or null (a file of empty pages reads its lists as JSON[])."""
+    row = con.execute(f"SELECT coalesce(max(len(x)), 0) FROM ({select_x})").fetchone()
+    return not row or not row[0]
 
 
 def _flatten(con: duckdb.DuckDBPyConnection, relation: str, path: str, sql: str, sql_type: str,

@@ -32,6 +32,7 @@ from planner.ingest._pages import (
     Leaf,
     count_checks,
     extra_dims_sql,
+    first_json_value,
     grouping_warnings,
     head_text,
     leaf_text,
@@ -91,7 +92,9 @@ class AnthropicUsage:
             return False
         text = head_text(head)
         if not _STARTING.search(text):
-            return False
+            # a report with no bucket at all: exactly the Anthropic envelope, nothing else (it loads 0 rows)
+            first = first_json_value(text)
+            return isinstance(first, dict) and set(first) == {"data", "has_more", "next_page"} and first["data"] == []
         if _USAGE_KEYS.search(text):
             return True
         # buckets with no results look alike in both reports: claim them here (they load 0 rows)

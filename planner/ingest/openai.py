@@ -81,6 +81,7 @@ MAPPED = {"object", "input_tokens", "input_cached_tokens", "input_cache_write_to
 _USAGE_OBJECT = re.compile(r'"object"\s*:\s*"organization\.usage\.[a-z_]+\.result"')
 _COSTS_OBJECT = re.compile(r'"object"\s*:\s*"organization\.costs\.result"')
 _BUCKET = re.compile(r'"object"\s*:\s*"bucket"')
+_PAGE = re.compile(r'"object"\s*:\s*"page"')
 _OBJ = '_rec."object"'
 
 
@@ -113,8 +114,9 @@ class OpenAIUsage:
         first = _first_result_object(text)
         if first is not None:
             return first == "usage"
-        # a page whose buckets are all empty looks the same for usage and costs: claim it here (it loads 0 rows)
-        return bool(_BUCKET.search(text) and '"start_time"' in text and '"results"' in text)
+        # a page whose buckets are all empty, or with no bucket at all, looks the same for usage and costs:
+        # claim it here (it loads 0 rows)
+        return bool((_BUCKET.search(text) and '"start_time"' in text and '"results"' in text) or _PAGE.search(text))
 
     def build(self, con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOptions) -> MappedSource:
         res = read_results(con, file, start="start_time", end="end_time", what="OpenAI Usage API")

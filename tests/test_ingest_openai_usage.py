@@ -219,3 +219,14 @@ def test_the_same_hours_cut_by_another_group_by_are_flagged():
     assert "completions_1d_ungrouped.jsonl) for the same openai completions periods" in warnings[0]
     assert "(this file: batch, model, project, service_tier; loaded: none)" in warnings[0]
     assert got.results[2].warnings == []  # other kinds, other traffic
+
+
+def test_the_same_hours_in_another_bucket_width_are_flagged(tmp_path):
+    page = json.loads((OU / "completions_1h_grouped.json").read_text())
+    day = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1735689600, "end_time": 1735776000,
+         "results": page["data"][0]["results"]}]}
+    f = tmp_path / "daily.json"
+    f.write_text(json.dumps(day))
+    got = load(OU / "completions_1h_grouped.json", f)
+    assert any("another bucket width (this file: 1 day; loaded: 01:00:00)" in w for w in got.results[1].warnings)

@@ -246,11 +246,15 @@ def grouping_warnings(con: duckdb.DuckDBPyConnection, statement: str, params: di
     from planner.db import load_sql
 
     out = []
-    for provider, kind, mine, theirs, files, first in con.execute(load_sql(statement), params).fetchall():
+    rows = con.execute(load_sql(statement), params).fetchall()
+    for provider, kind, mine, theirs, my_width, their_width, files, first in rows:
         what = f"{provider} {kind}" if kind else provider
+        if mine != theirs:
+            cut = f"another group_by (this file: {', '.join(mine) or 'none'}; loaded: {', '.join(theirs) or 'none'})"
+        else:
+            cut = f"another bucket width (this file: {my_width}; loaded: {their_width})"
         out.append(f"overlaps {files} loaded file(s) (first: {first}) for the same {what} periods, exported with "
-                   f"another group_by (this file: {', '.join(mine) or 'none'}; loaded: {', '.join(theirs) or 'none'}): "
-                   f"both cut the same traffic, so sums over both count it twice; keep one cut per period")
+                   f"{cut}: both cut the same traffic, so sums over both count it twice; keep one cut per period")
     return out
 
 

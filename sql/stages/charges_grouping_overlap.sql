@@ -60,6 +60,8 @@ final as (
         null as kind,
         i.grouping as file_grouping,
         s.grouping as stored_grouping,
+        null as file_width,
+        null as stored_width,
         count(distinct s.source_id) as files,
         min(src.path) as first_path
     from stored as s

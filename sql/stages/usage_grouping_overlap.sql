@@ -1,6 +1,7 @@
 -- usage_grouping_overlap: stored bucket rows of the same provider and kind, over the same hours, that were
--- exported with another group_by than the staged file. Their bucket keys differ, so both load, and
--- both cut the same traffic: totals would count it twice. One row per (provider, kind) at risk.
+-- exported with another group_by or another bucket width than the staged file. Their bucket keys differ,
+-- so both load, and both cut the same traffic: totals would count it twice. One row per (provider, kind)
+-- at risk. The width compared is each file's most common one (a last bucket may be cut short).
 -- $dim_tags: tag keys that are group-by dimensions for the staged format.
 with
 staged as (
@@ -30,7 +31,8 @@ incoming as (
         kind,
         min(ts) as first_ts,
         max(ts_end) as last_ts,
-        list_sort(list_distinct(flatten(list(dims)))) as grouping
+        list_sort(list_distinct(flatten(list(dims)))) as grouping,
+        mode(ts_end - ts) as width
     from staged
     group by all
 ),
@@ -50,7 +52,8 @@ stored as (
                 case when u.service_tier is not null then 'service_tier' end
             ] || list_filter(map_keys(u.tags), lambda k: list_contains(cast($dim_tags as varchar[]), k)),
             lambda d: d is not null
-        ))))) as grouping
+        ))))) as grouping,
+        mode(u.ts_end - u.ts) as width
     from usage as u
     inner join incoming as i
         on u.provider = i.provider
@@ -71,12 +74,14 @@ final as (
         s.kind,
         i.grouping as file_grouping,
         s.grouping as stored_grouping,
+        cast(i.width as varchar) as file_width,
+        cast(s.width as varchar) as stored_width,
         count(distinct s.source_id) as files,
         min(src.path) as first_path
     from stored as s
     inner join incoming as i on s.provider = i.provider and s.kind is not distinct from i.kind
     inner join sources as src on src.source_id = s.source_id
-    where s.grouping <> i.grouping
+    where s.grouping <> i.grouping or s.width is distinct from i.width
     group by all
 )
 

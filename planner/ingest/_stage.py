@@ -105,6 +105,12 @@ class MappedSource:
     record: list[tuple[str, str]] = field(default_factory=list)  # (name, expression): the raw record
     grain: str = "request"
     checks: list[RowCheck] = field(default_factory=list)
+    # adapter checks over the parsed row (canonical fields, their raw text `_r_<field>`, the raw record
+    # `_rec`), tried before the generic ones: (condition, field, source column, reason as SQL)
+    field_checks: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    # tag keys that identify a bucket (group-by dimensions); None = every tag. Measures kept in tags
+    # must stay out of the bucket key, or a re-export with a larger count would load twice
+    key_tags: tuple[str, ...] | None = None
 
     @property
     def may_repeat(self) -> bool:
@@ -128,6 +134,12 @@ def raw_sql(src: FieldSource) -> tuple[str, str]:
     if t in ("VARCHAR", "TEXT", "STRING"):
         return src.sql, "text"
     return src.sql, t
+
+
+def _text(src: FieldSource) -> str:
+    """A source value as trimmed text with literal nulls removed (the charges path parses from this)."""
+    raw, t = raw_sql(src)
+    return _slow_text(raw if t == "text" else f"CAST({raw} AS VARCHAR)")
 
 
 def _slow_text(x: str) -> str:
@@ -277,6 +289,10 @@ def _error_cases(source: MappedSource, options: IngestOptions, min_ts: str, futu
         return (f"{{'field': {quote_literal(fieldname)}, 'column': "
                 f"{quote_literal(col) if col else 'NULL'}, 'reason': {reason_sql}}}")
 
+    for cond, fieldname, column, reason_sql in source.field_checks:
+        cases.append(f"WHEN {cond} THEN {{'field': {quote_literal(fieldname)}, 'column': "
+                     f"{quote_literal(column) if column else 'NULL'}, 'reason': {reason_sql}}}")
+
     def msg(prefix: str, value_sql: str = "", suffix: str = "") -> str:
         out = quote_literal(prefix)
         if value_sql:
@@ -341,6 +357,16 @@ def _fingerprint_sql(prompt: str, chars: int) -> str:
     lead = f"left({prompt}, {int(chars)})"
     norm = f"regexp_replace(regexp_replace(lower({lead}), '\\d+', '0', 'g'), '\\s+', ' ', 'g')"
     return f"CASE WHEN {prompt} IS NOT NULL THEN left(md5(trim({norm})), 16) END"
+
+
+def _key_tags_sql(keys: tuple[str, ...] | None) -> str:
+    """The tag entries that belong in a bucket's identity."""
+    if keys is None:
+        return "map_entries(tags)"
+    if not keys:
+        return "CAST([] AS VARCHAR[])"
+    wanted = "[" + ", ".join(quote_literal(k) for k in keys) + "]"
+    return f"list_filter(map_entries(tags), lambda e: list_contains({wanted}, e.key))"
 
 
 def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions, *,
@@ -415,7 +441,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
 
     request_key = key("'r'", "provider", "request_id")
     bucket_key = key("'b'", "provider", "ts", "ts_end", "model", "project", "api_key_id", "user_id", "batch",
-                     "service_tier", "kind", "workload", "tags")
+                     "service_tier", "kind", "workload", _key_tags_sql(source.key_tags))
     by_record = f"md5({quote_literal(source_id + ':')} || source_row)"
     # decided per source, so a request log never computes the bucket key's inputs for nothing
     event_id = by_record

@@ -18,6 +18,7 @@ from planner.errors import InputError
 if TYPE_CHECKING:
     import duckdb
 
+    from planner.config import Config
     from planner.ingest import IngestOptions
 
 Kind = Literal["int", "float", "money", "bool", "str", "lstr", "status", "ts", "grain", "sens", "text"]
@@ -316,10 +317,12 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
             f"sha256({p}) AS prompt_sha256",
             f"{_fingerprint_sql(p, fingerprint_chars)} AS prompt_fingerprint",
             f"{sensitivity.pii_types_sql(p)} AS pii_types",
+            f"{p} AS _prompt",  # staging only: sampled and redacted in commit(), never inserted
         ]
     else:
         parsed += ["CAST(NULL AS BIGINT) AS prompt_chars", "CAST(NULL AS VARCHAR) AS prompt_sha256",
-                   "CAST(NULL AS VARCHAR) AS prompt_fingerprint", "CAST(NULL AS VARCHAR[]) AS pii_types"]
+                   "CAST(NULL AS VARCHAR) AS prompt_fingerprint", "CAST(NULL AS VARCHAR[]) AS pii_types",
+                   "CAST(NULL AS VARCHAR) AS _prompt"]
 
     def col(name: str) -> str:
         if name in source.fields and name != "prompt":
@@ -341,7 +344,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
                                        "output_tokens", "reasoning_tokens", "batch", "service_tier", "status",
                                        "latency_ms", "ttft_ms", "billed_cost_usd")),
         "prompt_chars", "prompt_sha256", "prompt_fingerprint", "pii_types",
-        f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind",
+        f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind", "_prompt",
     ]
     raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"]
     cases = "\n            ".join(_error_cases(source, options, min_ts, future_hours))
@@ -391,6 +394,8 @@ def stage(con: duckdb.DuckDBPyConnection, source: MappedSource, source_id: str, 
     )
     con.execute("DROP TABLE IF EXISTS _stage")
     con.execute(f"CREATE TEMP TABLE _stage AS {sql}")
+    if options.config is not None and options.config.sensitivity.presidio and not options.no_text:
+        sensitivity.presidio_scan(con, options.config)
 
 
 @dataclass
@@ -402,8 +407,10 @@ class Counts:
     first_error: str | None = None
 
 
-def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None) -> Counts:
-    """Dedupe `_stage`, upsert good rows into usage, copy bad rows to rejected; return the counts."""
+def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None,
+           samples_per_group: int = 200, config: Config | None = None) -> Counts:
+    """Dedupe `_stage`, upsert good rows into usage, copy bad rows to rejected, keep the redacted
+    prompt samples; return the counts. The prompt text leaves with `_stage`, dropped here."""
     con.execute(load_sql("stages/ingest_incoming"))
     con.execute(load_sql("stages/ingest_reject"), {"path": path, "run_id": run_id})
     row = con.execute(load_sql("stages/ingest_counts")).fetchone()
@@ -412,6 +419,7 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     con.execute(load_sql("stages/ingest_supersede"))
     loaded_row = con.execute(load_sql("stages/ingest_insert")).fetchone()
     loaded = int(loaded_row[0]) if loaded_row else 0
+    sensitivity.keep_samples(con, samples_per_group, config)
     first = con.execute(
         "SELECT source_row, _err_field, _err_reason FROM _stage WHERE _err_reason IS NOT NULL "
         "ORDER BY source_row LIMIT 1"

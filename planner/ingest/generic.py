@@ -167,7 +167,7 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
             raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
         raise
     stage(con, source, file.source_id, options)
-    counts = commit(con, file.source_id, file.label, options.run_id)
+    counts = commit(con, file.source_id, file.label, options.run_id, options.samples_per_group, options.config)
     return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                       rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
                       first_error=counts.first_error)

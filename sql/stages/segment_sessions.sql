@@ -1,0 +1,15 @@
+-- segment_sessions: distinct sessions per segment definition x day (temp table). Sessions that cross
+-- midnight UTC count once per day they touch.
+create or replace temp table _seg_sess as
+select
+    workload,
+    workload_source,
+    fingerprint_basis,
+    sensitivity,
+    context_band,
+    mode,
+    day,
+    count(distinct session_id) as sessions
+from _seg_rows
+where session_id is not null
+group by workload, workload_source, fingerprint_basis, sensitivity, context_band, mode, day

@@ -416,9 +416,11 @@ def presidio_scan(con: duckdb.DuckDBPyConnection, config: Config, batch: int = 2
     row by row in Python, which is why it is off by default; the text never leaves the process."""
     engine = analyzer(config)
     con.execute("CREATE OR REPLACE TEMP TABLE _presidio_found (source_row BIGINT, types VARCHAR[])")
-    cur = con.execute("SELECT source_row, _prompt FROM _stage WHERE _prompt IS NOT NULL ORDER BY source_row")
-    found = 0
-    while rows := cur.fetchmany(batch):
+    found, last = 0, -1
+    # keyset pages: the connection's result is replaced by every insert below
+    while rows := con.execute("SELECT source_row, _prompt FROM _stage WHERE _prompt IS NOT NULL AND source_row > ? "
+                              "ORDER BY source_row LIMIT ?", [last, batch]).fetchall():
+        last = rows[-1][0]
         results = _presidio_find(engine, [r[1] for r in rows], config)
         out = [(r[0], sorted({x.entity_type for x in res})) for r, res in zip(rows, results, strict=True) if res]
         if out:

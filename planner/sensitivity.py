@@ -40,29 +40,33 @@ class Detector:
 
 
 _D = "regexp_replace(m, '[^0-9]', '', 'g')"          # the digits of the match
-_NSEP = "regexp_replace(m, '[0-9]', '', 'g')"        # its separators
 
-# Luhn: double every second digit from the right; digit sums; total divisible by 10.
-_LUHN = (
-    f"list_sum(list_transform(range(length({_D})), lambda i: "
-    f"CASE WHEN i % 2 = 1 THEN CAST(substr({_D}, length({_D}) - i, 1) AS INTEGER) * 2 "
-    f"- CASE WHEN CAST(substr({_D}, length({_D}) - i, 1) AS INTEGER) >= 5 THEN 9 ELSE 0 END "
-    f"ELSE CAST(substr({_D}, length({_D}) - i, 1) AS INTEGER) END)) % 10 = 0"
-)
+def _let(value: str, name: str, body: str) -> str:
+    """`body` with `name` bound to `value`, evaluated once per row (a one-element list and a lambda)."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
+# Luhn over a digit string d: from the right, every second digit doubled (minus 9 above 9); sum % 10 = 0
+def _luhn(d: str) -> str:
+    return (f"list_sum(list_transform(string_split(reverse({d}), ''), lambda ch, i: "
+            f"CASE WHEN i % 2 = 0 THEN CAST(ch AS INTEGER) * 2 - CASE WHEN ch >= '5' THEN 9 ELSE 0 END "
+            f"ELSE CAST(ch AS INTEGER) END)) % 10 = 0")
+
+
 # card: the number C after an optional prefix word; 12-19 digits, one kind of separator at most, a real
 # network's first digit, not one repeated digit, Luhn; the word before it must not name an id (SKU, EAN, ...)
 _C = "regexp_extract(m, '[0-9][0-9 -]*[0-9]$')"
-_CD = f"regexp_replace({_C}, '[^0-9]', '', 'g')"
-_CARD_LUHN = _LUHN.replace(_D, _CD)
 _CARD_NOT_AFTER = (
     "'sku', 'ean', 'upc', 'gtin', 'isbn', 'order', 'orders', 'invoice', 'inv', 'tracking', 'ref', 'reference', 'id', "
     "'uuid', 'serial', 'sn', 'account', 'acct', 'imei', 'iccid', 'part', 'item', 'barcode', 'no', 'nr', 'ticket'"
 )
 _CARD_OK = (
-    f"length({_CD}) BETWEEN 12 AND 19 AND length(list_distinct(string_split(regexp_replace({_C}, '[0-9]', '', 'g'), ''))) <= 1 "
-    f"AND substr({_CD}, 1, 1) IN ('2', '3', '4', '5', '6') AND length(list_distinct(string_split({_CD}, ''))) > 1 "
-    f"AND coalesce(lower(regexp_extract(m, '([A-Za-z#]+)\\.?:? {{0,2}}[0-9]', 1)), '') NOT IN ({_CARD_NOT_AFTER}) "
-    f"AND {_CARD_LUHN}"
+    f"coalesce(lower(regexp_extract(m, '([A-Za-z#]+)\\.?:? {{0,2}}[0-9]', 1)), '') NOT IN ({_CARD_NOT_AFTER}) AND "
+    + _let(_C, "c", _let("regexp_replace(c, '[^0-9]', '', 'g')", "cd",
+                         "length(cd) BETWEEN 12 AND 19 "
+                         "AND length(list_distinct(string_split(regexp_replace(c, '[0-9]', '', 'g'), ''))) <= 1 "
+                         "AND substr(cd, 1, 1) IN ('2', '3', '4', '5', '6') "
+                         "AND length(list_distinct(string_split(cd, ''))) > 1 AND " + _luhn("cd")))
 )
 
 # IBAN lengths by country (ISO 13616 registry, SWIFT IBAN Registry release 2024)
@@ -86,20 +90,16 @@ _IBAN_OK = (
     f"lambda acc, v: (acc * CASE WHEN v >= 10 THEN 100 ELSE 10 END + v) % 97) = 1"
 )
 # SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; one kind of separator; not one repeated digit
-_SSN_OK = (
-    f"length({_D}) = 9 AND length(list_distinct(string_split({_NSEP}, ''))) <= 1 "
-    f"AND substr({_D}, 1, 3) NOT IN ('000', '666') AND substr({_D}, 1, 1) <> '9' "
-    f"AND substr({_D}, 4, 2) <> '00' AND substr({_D}, 6, 4) <> '0000' "
-    f"AND length(list_distinct(string_split({_D}, ''))) > 1"
-)
-_DATE_LIKE = ("regexp_matches(m, '^(\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4})$') "
-              "OR regexp_matches(m, '^\\d{4}[ ./-]\\d{2}[ ./-]\\d{2}[ T]')")
+_SSN_OK = _let(_D, "d",
+                "length(d) = 9 AND length(list_distinct(string_split(regexp_replace(m, '[0-9]', '', 'g'), ''))) <= 1 "
+                "AND substr(d, 1, 3) NOT IN ('000', '666') AND substr(d, 1, 1) <> '9' "
+                "AND substr(d, 4, 2) <> '00' AND substr(d, 6, 4) <> '0000' "
+                "AND length(list_distinct(string_split(d, ''))) > 1")
 # phones: the number N is what follows the prefix word. Digits by shape: +CC 8-15, 00CC 10-17, trunk 0 10-12,
 # bracketed area 9-12, bare 9-11. Not a date, not an IP. The word before it must not name an id
 # (order, invoice, case, ...): phone-shaped ids are the classic false positive.
 _PN = ("regexp_extract(regexp_replace(m, '(?i) ?(x|ext\\.?) ?[0-9]{1,5}$', ''), "
        "'[+(]?[0-9][0-9 ().\\-/]*[0-9]')")
-_PD = f"regexp_replace({_PN}, '[^0-9]', '', 'g')"
 _PHONE_PRE = "lower(regexp_extract(m, '([A-Za-z#]+)\\.?:? {0,2}[+(0-9]', 1))"
 _PHONE_NOT_AFTER = (
     "'order', 'orders', 'invoice', 'inv', 'ticket', 'case', 'shipment', 'batch', 'total', 'ref', 'reference', 'id', "
@@ -109,14 +109,15 @@ _PHONE_NOT_AFTER = (
     "'#', 'no', 'num', 'ssn', 'iban', 'card', 'license', 'licence', 'dl'"
 )
 _PHONE_OK = (
-    f"NOT regexp_matches({_PN}, '^(\\d{{4}}[./-]\\d{{1,2}}[./-]\\d{{1,2}}|\\d{{1,2}}[./-]\\d{{1,2}}[./-]\\d{{2,4}})$') "
-    f"AND NOT regexp_matches({_PN}, '^\\d{{1,3}}(\\.\\d{{1,3}}){{3}}$') "
-    f"AND coalesce({_PHONE_PRE}, '') NOT IN ({_PHONE_NOT_AFTER}) "
-    f"AND CASE WHEN substr({_PN}, 1, 1) = '+' THEN length({_PD}) BETWEEN 8 AND 15 "
-    f"WHEN substr({_PN}, 1, 2) = '00' THEN length({_PD}) BETWEEN 10 AND 17 "
-    f"WHEN substr({_PN}, 1, 1) = '0' THEN length({_PD}) BETWEEN 10 AND 12 "
-    f"WHEN substr({_PN}, 1, 1) = '(' THEN length({_PD}) BETWEEN 9 AND 12 "
-    f"ELSE length({_PD}) BETWEEN 9 AND 11 END"
+    f"coalesce({_PHONE_PRE}, '') NOT IN ({_PHONE_NOT_AFTER}) AND "
+    + _let(_PN, "n", _let("regexp_replace(n, '[^0-9]', '', 'g')", "nd",
+                          "NOT regexp_matches(n, '^(\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4})$') "
+                          "AND NOT regexp_matches(n, '^\\d{1,3}(\\.\\d{1,3}){3}$') "
+                          "AND CASE WHEN substr(n, 1, 1) = '+' THEN length(nd) BETWEEN 8 AND 15 "
+                          "WHEN substr(n, 1, 2) = '00' THEN length(nd) BETWEEN 10 AND 17 "
+                          "WHEN substr(n, 1, 1) = '0' THEN length(nd) BETWEEN 10 AND 12 "
+                          "WHEN substr(n, 1, 1) = '(' THEN length(nd) BETWEEN 9 AND 12 "
+                          "ELSE length(nd) BETWEEN 9 AND 11 END"))
 )
 _IP4 = "regexp_extract(m, '[0-9][0-9.]*$')"
 _IPV4_OK = (
@@ -242,7 +243,17 @@ def pii_types_sql(expr: str, detectors: tuple[Detector, ...] = DETECTORS) -> str
         f"THEN {quote_literal(entity)} END"
         for entity, dets in by_entity.items()
     )
-    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE list_filter([{parts}], lambda t: t IS NOT NULL) END"
+    # one pass of every pattern at once (a single RE2 automaton) settles the many rows that hold nothing
+    return (f"CASE WHEN {expr} IS NULL THEN NULL "
+            f"WHEN NOT regexp_matches({expr}, {quote_literal(union_pattern(detectors))}) THEN []::VARCHAR[] "
+            f"ELSE list_filter([{parts}], lambda t: t IS NOT NULL) END")
+
+
+def union_pattern(detectors: tuple[Detector, ...] = DETECTORS) -> str:
+    """Every detector's pattern as one alternation: it matches a text iff one of them does."""
+    def scoped(p: str) -> str:
+        return "(?i:" + p[4:] + ")" if p.startswith("(?i)") else "(?:" + p + ")"
+    return "|".join(scoped(d.pattern) for d in detectors)
 
 
 def redact_sql(expr: str, detectors: tuple[Detector, ...] = DETECTORS) -> str:

@@ -72,8 +72,8 @@ def workload_macro_sql(con: duckdb.DuckDBPyConnection, config: Config) -> str:
         "WHEN prompt_fingerprint IN (SELECT t.template_fingerprint FROM segment_fingerprints AS t "
         "WHERE t.template_promoted) THEN "
         + _struct("'tpl-' || left(prompt_fingerprint, 10)", "'fingerprint'", "'template'", _NULL_V, "mode", _NULL_I))
-    caller = "coalesce(project, '-') || '/' || coalesce(api_key_id, '-') || '/' || coalesce(model, '-')"
-    default = _struct(caller, "'fingerprint'", "'caller'", _NULL_V, "mode", _NULL_I)
+    # callers are named after aggregation (planner_caller_name): no string is built per row here
+    default = _struct(_NULL_V, "'fingerprint'", "'caller'", _NULL_V, "mode", _NULL_I)
     body = "CASE " + " ".join(whens) + f" ELSE {default} END"
     return f"CREATE OR REPLACE MACRO planner_workload({', '.join(RULE_COLUMNS)}) AS {body}"
 
@@ -147,9 +147,13 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
     days = _count(con, "SELECT count(*) FROM _seg_days")
     if days:
         con.execute("CREATE OR REPLACE TEMP VIEW _seg_rows AS " + _flag(load_sql("stages/segment_rows"), "full", full))
-        con.execute(load_sql("stages/segment_minutes"))
+        con.execute(load_sql("stages/segment_hours"))
+        con.execute(load_sql("stages/segment_grid"))
+        con.execute("CREATE OR REPLACE TEMP VIEW _seg_min AS SELECT * FROM _seg_grid "
+                    "WHERE is_minute AND arrival_requests IS NOT NULL")
+        con.execute("CREATE OR REPLACE TEMP VIEW _seg_tok AS SELECT * FROM _seg_grid WHERE NOT is_minute")
         con.execute(load_sql("stages/segment_sessions"))
-        con.execute(load_sql("stages/segment_token_buckets"))
+        con.execute(load_sql("stages/segment_keys"))
         for table in ("segment_days", "segment_day_hist"):
             con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM _seg_days)")
         con.execute(load_sql("stages/segment_days_insert"))
@@ -180,9 +184,9 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
         "chat_min_turns": float(config.value("segments.chat_min_turns")),
     })
     con.execute(load_sql("stages/segment_token_hist"), {"run_id": run_id})
-    for name in ("_seg_rows",):
+    for name in ("_seg_rows", "_seg_min", "_seg_tok"):
         con.execute(f"DROP VIEW IF EXISTS {name}")
-    for name in ("_seg_min", "_seg_sess", "_seg_tok", "_seg_exact", "_seg_fp", "_seg_fp_promoted", "_seg_days",
+    for name in ("_seg_keys", "_seg_hour", "_seg_grid", "_seg_sess", "_seg_exact", "_seg_fp", "_seg_fp_promoted", "_seg_days",
                  "_seg_new_sources"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 

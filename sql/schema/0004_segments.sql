@@ -163,7 +163,12 @@ create macro planner_segment_id(workload_source, workload, sensitivity, context_
     'seg_' || left(md5(concat_ws('|', 'v1', coalesce(workload_source, '-'), coalesce(workload, '-'),
         coalesce(sensitivity, '-'), coalesce(context_band, '-'), coalesce(mode, '-'))), 16);
 
--- the workload a row belongs to. The segment stage replaces this macro with one that also applies
+-- the name of a workload named by its caller: project x api key x model
+create macro planner_caller_name(project, api_key_id, model) as
+    coalesce(project, '-') || '/' || coalesce(api_key_id, '-') || '/' || coalesce(model, '-');
+
+-- the workload a row belongs to (name NULL: named by its caller, see planner_caller_name). The
+-- segment stage replaces this macro with one that also applies
 -- planner.toml's [[workloads.rules]] (first match wins); this version applies none.
 create macro planner_workload(
     event_id, source_id, source_row, grain, ts, ts_end, provider, model, model_ref, project, api_key_id,
@@ -183,7 +188,6 @@ create macro planner_workload(
             {'name': 'tpl-' || left(prompt_fingerprint, 10), 'source': 'fingerprint', 'basis': 'template',
              'kind': cast(null as varchar), 'mode': mode, 'rule': cast(null as integer)}
         else
-            {'name': coalesce(project, '-') || '/' || coalesce(api_key_id, '-') || '/' || coalesce(model, '-'),
-             'source': 'fingerprint', 'basis': 'caller', 'kind': cast(null as varchar), 'mode': mode,
-             'rule': cast(null as integer)}
+            {'name': cast(null as varchar), 'source': 'fingerprint', 'basis': 'caller', 'kind': cast(null as varchar),
+             'mode': mode, 'rule': cast(null as integer)}
     end;

@@ -1,29 +1,14 @@
--- segment_days_insert: one row per segment x day rebuilt, from the minute rollup and the session counts.
--- max_gap_s is the longest gap between consecutive active minutes inside the day (first arrival of a
--- minute minus last arrival of the previous active one); gaps inside a single minute are below 60 s.
+-- segment_days_insert: one row per segment x day rebuilt, from the hour rollup (sums, first and last
+-- arrival), the minute grid (active minutes) and the session counts. max_gap_s is the longest step
+-- between consecutive active minutes inside the day, in whole minutes (the true gap is within 60 s
+-- of it); gaps across midnight are measured exactly when the days merge.
 insert into segment_days by name
 with
-minutes as (
+sums as (
     select
-        *,
-        lag(last_ts) over (
-            partition by workload, workload_source, fingerprint_basis, sensitivity, context_band, mode, day
-            order by minute
-        ) as prev_last_ts
-    from _seg_min
-),
-
-per_day as (
-    select
-        planner_segment_id(workload_source, workload, sensitivity, context_band, mode) as segment_id,
+        k,
         day,
-        workload,
-        workload_source,
-        fingerprint_basis,
         max(rule_kind) as rule_kind,
-        sensitivity,
-        context_band,
-        mode,
         sum(usage_rows) as usage_rows,
         sum(bucket_rows) as bucket_rows,
         sum(requests) as requests,
@@ -41,8 +26,6 @@ per_day as (
         sum(arrival_requests) as arrival_requests,
         min(first_ts) as first_ts,
         max(last_ts) as last_ts,
-        max(epoch(first_ts) - epoch(prev_last_ts)) as max_gap_s,
-        count(*) filter (where arrival_requests > 0) as active_minutes,
         sum(subsecond_rows) as subsecond_rows,
         sum(subminute_rows) as subminute_rows,
         sum(arrival_rows) as arrival_rows,
@@ -55,24 +38,46 @@ per_day as (
         sum(pii_requests) as pii_requests,
         sum(third_party_allowed) as third_party_allowed,
         sum(third_party_denied) as third_party_denied
+    from _seg_hour
+    group by k, day
+),
+
+minutes as (
+    select
+        k,
+        day,
+        minute,
+        lag(minute) over (partition by k, day order by minute) as prev_minute
+    from _seg_min
+),
+
+arrivals as (
+    select
+        k,
+        day,
+        60.0 * max(date_diff('minute', prev_minute, minute)) as max_gap_s,
+        count(*) as active_minutes
     from minutes
-    group by workload, workload_source, fingerprint_basis, sensitivity, context_band, mode, day
+    group by k, day
 ),
 
 final as (
     select
-        p.*,
-        coalesce(s.sessions, 0) as sessions
-    from per_day as p
-    left join _seg_sess as s
-        on
-            s.day = p.day
-            and s.workload is not distinct from p.workload
-            and s.workload_source is not distinct from p.workload_source
-            and s.fingerprint_basis is not distinct from p.fingerprint_basis
-            and s.sensitivity is not distinct from p.sensitivity
-            and s.context_band is not distinct from p.context_band
-            and s.mode is not distinct from p.mode
+        key.segment_id,
+        key.workload,
+        key.workload_source,
+        key.fingerprint_basis,
+        key.sensitivity,
+        key.context_band,
+        key.mode,
+        s.* exclude (k),
+        a.max_gap_s,
+        coalesce(a.active_minutes, 0) as active_minutes,
+        coalesce(x.sessions, 0) as sessions
+    from sums as s
+    inner join _seg_keys as key on key.k = s.k
+    left join arrivals as a on a.k = s.k and a.day = s.day
+    left join _seg_sess as x on x.k = s.k and x.day = s.day
 )
 
 select * from final

@@ -4,18 +4,19 @@ insert into segment_day_hist by name
 with
 tokens as (
     select
-        planner_segment_id(workload_source, workload, sensitivity, context_band, mode) as segment_id,
+        k,
         day,
         case when is_input then 'input' else 'output' end as histogram,
         case when is_input then input_bucket else output_bucket end as bucket,
-        n
+        sum(n) as n
     from _seg_tok
     where case when is_input then input_bucket else output_bucket end is not null
+    group by all
 ),
 
 arrivals as (
     select
-        planner_segment_id(workload_source, workload, sensitivity, context_band, mode) as segment_id,
+        k,
         day,
         'arrivals' as histogram,
         arrival_requests as bucket,
@@ -27,18 +28,29 @@ arrivals as (
 
 hours as (
     select
-        planner_segment_id(workload_source, workload, sensitivity, context_band, mode) as segment_id,
+        k,
         day,
         'hour' as histogram,
-        hour(minute) as bucket,
+        hr as bucket,
         sum(requests) as n
-    from _seg_min
+    from _seg_hour
     where requests > 0
     group by all
+),
+
+all_hist as (
+    select k, day, histogram, bucket, n from tokens
+    union all
+    select k, day, histogram, bucket, n from arrivals
+    union all
+    select k, day, histogram, bucket, n from hours
 )
 
-select segment_id, day, histogram, bucket, n from tokens
-union all
-select segment_id, day, histogram, bucket, n from arrivals
-union all
-select segment_id, day, histogram, bucket, n from hours
+select
+    key.segment_id,
+    h.day,
+    h.histogram,
+    h.bucket,
+    h.n
+from all_hist as h
+inner join _seg_keys as key on key.k = h.k

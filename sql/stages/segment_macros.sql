@@ -18,3 +18,14 @@ create or replace temp macro planner_kind_from_name(name) as
         when regexp_matches(lower(name), 'long-?doc|contract|legal-review|document') then 'long_document'
         when regexp_matches(lower(name), 'chat|assistant|support|conversation|\bbot\b|companion') then 'chat'
     end;
+
+-- the workload name and segment id of a rollup key (callers are named here, once per group)
+create or replace temp macro planner_key_workload(wl_name, c_project, c_key, c_model) as
+    coalesce(wl_name, planner_caller_name(c_project, c_key, c_model));
+
+create or replace temp macro planner_key_segment_id(
+    workload_source, wl_name, c_project, c_key, c_model, sensitivity, context_band, mode
+) as
+    planner_segment_id(
+        workload_source, planner_key_workload(wl_name, c_project, c_key, c_model), sensitivity, context_band, mode
+    );

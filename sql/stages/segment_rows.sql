@@ -24,11 +24,26 @@ resolved as (
     from enriched as e
 ),
 
+keyed as (
+    select
+        *,
+        case when wl.name is null then project end as c_project,
+        case when wl.name is null then api_key_id end as c_key,
+        case when wl.name is null then model end as c_model
+    from resolved
+),
+
 final as (
     select
-        wl.name as workload,
+        -- the segment key as one integer: the rollups group on it (wide keys make wide hash tables)
+        hash(wl.source, wl.name, wl.basis, c_project, c_key, c_model, sensitivity, context_band, wl.mode) as k,
         wl.source as workload_source,
+        wl.name as wl_name,
         wl.basis as fingerprint_basis,
+        -- a caller-named workload keeps its parts; the name is built once per segment, not per row
+        c_project,
+        c_key,
+        c_model,
         wl.kind as rule_kind,
         wl.mode as mode,
         sensitivity,
@@ -55,12 +70,19 @@ final as (
             when grain = 'request' or ts_end <= ts + interval 60 second then requests
         end as arrivals,
         coalesce(lower(kind) in ('embedding', 'embeddings'), false) as is_embedding,
-        coalesce(len(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'tool|function_call|mcp')
-            and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false) as is_tool,
-        coalesce(lower(kind) in ('image', 'images', 'vision')
-            or len(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'image|vision')
-                and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false) as is_image
-    from resolved
+        -- tags are looked into only when a row has any (most sources carry none)
+        case
+            when cardinality(tags) = 0 then false
+            else coalesce(len(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'tool|function_call|mcp')
+                and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false)
+        end as is_tool,
+        coalesce(lower(kind) in ('image', 'images', 'vision'), false)
+        or case
+            when cardinality(tags) = 0 then false
+            else coalesce(len(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'image|vision')
+                and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false)
+        end as is_image
+    from keyed
 )
 
 select * from final

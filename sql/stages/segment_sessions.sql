@@ -2,14 +2,9 @@
 -- midnight UTC count once per day they touch.
 create or replace temp table _seg_sess as
 select
-    workload,
-    workload_source,
-    fingerprint_basis,
-    sensitivity,
-    context_band,
-    mode,
+    k,
     day,
     count(distinct session_id) as sessions
 from _seg_rows
 where session_id is not null
-group by workload, workload_source, fingerprint_basis, sensitivity, context_band, mode, day
+group by k, day

@@ -28,7 +28,8 @@ segmented as (
     select
         f.*,
         planner_segment_id(
-            f.wl.source, f.wl.name, f.sensitivity, f.context_band, f.wl.mode
+            f.wl.source, coalesce(f.wl.name, planner_caller_name(f.project, f.api_key_id, f.model)),
+            f.sensitivity, f.context_band, f.wl.mode
         ) as segment_id
     from (
         select

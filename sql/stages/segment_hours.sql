@@ -1,15 +1,10 @@
--- segment_minutes: one row per segment definition x minute of the days being rebuilt (temp table).
--- Everything additive about a day, and its arrival counts, comes from here.
-create or replace temp table _seg_min as
+-- segment_hours: one row per segment key (k) x UTC hour of the days being rebuilt (temp table).
+-- Everything additive about a day comes from here, and the day's first and last arrival.
+create or replace temp table _seg_hour as
 select
-    workload,
-    workload_source,
-    fingerprint_basis,
-    sensitivity,
-    context_band,
-    mode,
+    k,
     day,
-    minute,
+    hour(ts) as hr,
     max(rule_kind) as rule_kind,
     count(*) as usage_rows,
     count(*) filter (where grain = 'bucket') as bucket_rows,
@@ -41,4 +36,4 @@ select
     coalesce(sum(requests) filter (where allow_third_party), 0) as third_party_allowed,
     coalesce(sum(requests) filter (where not allow_third_party), 0) as third_party_denied
 from _seg_rows
-group by workload, workload_source, fingerprint_basis, sensitivity, context_band, mode, day, minute
+group by k, day, hour(ts)

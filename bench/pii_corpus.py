@@ -292,5 +292,84 @@ def main() -> None:
     print(f"{len(records)} records -> {OUT}")
 
 
+
+
+# Written by hand, not by the templates above: realistic prompts, odd placements, near misses.
+# [[TYPE|value]] marks an entity; everything else is plain text.
+HANDWRITTEN = [
+    "Hi, I'm locked out. My login is [[EMAIL_ADDRESS|m.rossi@studio-rossi.it]] and the reset mail never arrives.",
+    "pls call back asap → [[PHONE_NUMBER|+39 347 123 4567]] (mobile) or the office on [[PHONE_NUMBER|06 4567 8901]]",
+    "Customer wrote: \"my card [[CREDIT_CARD|5425 2334 3010 9903]] was charged twice for order 88231\"",
+    "Refund to IBAN [[IBAN_CODE|NL91ABNA0417164300]] please, reference RF-2291.",
+    "Our VPN gateway [[IP_ADDRESS|172.16.254.1]] drops connections after 10.2.1 update",
+    "Summarise: applicant (SSN [[US_SSN|219-09-9998]]) requests a loan of 25,000 USD over 60 months.",
+    "Employee record — DL number [[US_DRIVER_LICENSE|F255-921-50-094-0]], state FL, exp 2027",
+    "Log line: 2024-06-01T12:00:03Z GET /api/v2/orders/99812 from [[IP_ADDRESS|2001:db8:3333:4444:5555:6666:7777:8888]]",
+    "Ring the Berlin office: [[PHONE_NUMBER|+49 30 901820]] (Mo-Fr 9-17 Uhr).",
+    "Contact: [[EMAIL_ADDRESS|support+tickets@help.example.org]], phone [[PHONE_NUMBER|(212) 555-0187]]",
+    "Le client [[EMAIL_ADDRESS|claire.martin@orange.fr]] demande un rappel au [[PHONE_NUMBER|01 42 68 53 00]].",
+    "Paga con la tarjeta [[CREDIT_CARD|4000-0566-5566-5556]] y envía el recibo.",
+    "Überweisung an [[IBAN_CODE|DE75 5121 0800 1245 1261 99]] bis Freitag.",
+    "Mi teléfono es el [[PHONE_NUMBER|612 345 678]], llámame por la tarde.",
+    "India support line [[PHONE_NUMBER|+91 22 2778 1234]], mobile [[PHONE_NUMBER|98200 12345]]",
+    "SSN: [[US_SSN|078-05-1121]]; DOB 07/04/1976; address on file.",
+    "My drivers license # is [[US_DRIVER_LICENSE|D08954796]] if you need it for the rental.",
+    "Server list: [[IP_ADDRESS|10.0.0.12]], [[IP_ADDRESS|10.0.0.13]] and [[IP_ADDRESS|10.0.0.14]] are behind the LB.",
+    "amex [[CREDIT_CARD|3714 496353 98431]] exp 11/26 cvv on the back",
+    "Please bill [[EMAIL_ADDRESS|accounts.payable@northwind.co.uk]] and copy [[EMAIL_ADDRESS|cfo@northwind.co.uk]].",
+    "WhatsApp me: [[PHONE_NUMBER|+55 11 98765-4321]]",
+    "The SEPA mandate uses [[IBAN_CODE|FR14 2004 1010 0505 0001 3M02 606]].",
+    "For the background check: social security number [[US_SSN|536 22 1234]], driver's license [[US_DRIVER_LICENSE|S123-4567-8901]].",
+    "Our PBX is on [[PHONE_NUMBER|020 7946 0018]] and the fax on [[PHONE_NUMBER|020 7946 0019]].",
+    "Blocked attacker at [[IP_ADDRESS|203.0.113.77]] after 500 failed logins.",
+    "Reach me at [[EMAIL_ADDRESS|dev.ops@startup.io]] or [[PHONE_NUMBER|415.555.0199]] is wrong, use [[PHONE_NUMBER|415-555-0142]].",
+    # negatives: nothing here is personal data
+    "Order 1002938475 shipped 2024-05-06 via DHL, tracking JD014600006281234567.",
+    "Upgrade Kubernetes from 1.27.3 to 1.28.2 and Postgres to 15.4.0.1 before the freeze.",
+    "The meeting moved to 14:30:00 CET on 12.06.2024 (room 4.12).",
+    "Invoice INV-2024-00017 for 3,450.00 EUR is due on 30/06/2024.",
+    "Reference number 4929 1234 5678 9012 belongs to a purchase order, not a card.",
+    "Support ticket #555-1234 was escalated to tier 2.",
+    "ISBN 978-0-306-40615-7 and ISBN 0-306-40615-2 are the same book.",
+    "Coordinates 52.5200, 13.4050; elevation 34 m; population 3,645,000.",
+    "Run `git checkout 3f9a2c1` then `make -j8` and `./bin/test --seed 1234567890`.",
+    "SKU 4006381333931 and EAN 5901234123457 are out of stock.",
+    "Patch notes v3.14.159 fix the 12:00:00 timezone bug in build 2024.06.01.1.",
+    "Serial 00:1B:44:11:3A:B7 identifies the MAC of the printer.",
+    "Case 2024-118-3345 and case 2024-119-0001 were merged.",
+    "Budget: 250 000 000 EUR over 5 years; headcount 1 200.",
+    "Account 12345678 at sort code 12-34-56 is an internal test fixture.",
+    "The UUID 550e8400-e29b-41d4-a716-446655440000 names the session.",
+    "Weights: 0.25, 0.5, 0.125; thresholds 10.0.0 and 192.168 are config keys.",
+    "Call the function with timeout=30 and retries=5; see RFC 7231 section 6.5.1.",
+    "Phone model SM-G991B firmware G991BXXU5CVF1 released 2022-07-01.",
+]
+
+
+def handwritten() -> list[dict]:
+    import re
+
+    out = []
+    for i, marked in enumerate(HANDWRITTEN):
+        text, spans, pos = "", [], 0
+        for m in re.finditer(r"\[\[([A-Z_]+)\|(.+?)\]\]", marked):
+            text += marked[pos:m.start()]
+            spans.append({"start": len(text), "end": len(text) + len(m.group(2)), "type": m.group(1)})
+            text += m.group(2)
+            pos = m.end()
+        text += marked[pos:]
+        out.append({"id": f"h{i:03d}", "locale": "mixed", "text": text, "spans": spans})
+    return out
+
+
+def write_handwritten() -> None:
+    path = OUT.parent / "handwritten.jsonl"
+    with path.open("w", encoding="utf-8", newline="\n") as f:
+        for r in handwritten():
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"{len(HANDWRITTEN)} records -> {path}")
+
+
 if __name__ == "__main__":
     main()
+    write_handwritten()

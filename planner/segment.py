@@ -42,6 +42,8 @@ RULE_COLUMNS = (
     "pii_types", "sensitivity", "kind", "context_band", "mode",
 )
 
+# what a rule can see: exactly the macro's parameters
+_RULE_RELATION = f"(SELECT {', '.join(RULE_COLUMNS)} FROM usage_enriched) AS u"
 _DECLARED = "coalesce(nullif(trim(workload), ''), nullif(trim(tags['workload']), ''))"
 _NULL_V = "CAST(NULL AS VARCHAR)"
 _NULL_I = "CAST(NULL AS INTEGER)"
@@ -61,7 +63,7 @@ def workload_macro_sql(con: duckdb.DuckDBPyConnection, config: Config) -> str:
             raise ConfigError(f"{label}.name: empty workload name")
         if rule.kind is not None and rule.kind not in KINDS:
             raise ConfigError(f"{label}.kind: unknown kind {rule.kind!r}", hint="kinds: " + ", ".join(KINDS))
-        where = sensitivity.check_predicate(con, rule.where, f"{label}.where", relation="usage_enriched")
+        where = sensitivity.check_predicate(con, rule.where, f"{label}.where", relation=_RULE_RELATION)
         mode = f"coalesce({quote_literal(rule.mode)}, mode)" if rule.mode else "mode"
         kind = quote_literal(rule.kind) if rule.kind else _NULL_V
         whens.append(f"WHEN ({where}) THEN " + _struct(quote_literal(rule.name.strip()), "'rule'", _NULL_V, kind,

@@ -279,6 +279,8 @@ def test_bad_rules_are_config_errors(con, tmp_path):
     add(con, "s1", STEADY)
     with pytest.raises(ConfigError, match=r"workloads.rules\[0\].where: invalid predicate"):
         analyze(con, config(tmp_path, '[[workloads.rules]]\nname = "x"\nwhere = "no_such_column = 1"\n'), "r1")
+    with pytest.raises(ConfigError, match=r"workloads.rules\[0\].where: invalid predicate"):
+        analyze(con, config(tmp_path, '[[workloads.rules]]\nname = "x"\nwhere = "segment_id is null"\n'), "r1")
     with pytest.raises(ConfigError, match=r"workloads.rules\[0\].kind: unknown kind"):
         analyze(con, config(tmp_path, '[[workloads.rules]]\nname = "x"\nwhere = "true"\nkind = "poetry"\n'), "r1")
     with pytest.raises(ConfigError, match=r"workloads.rules\[0\].where: (cannot parse|one SQL expression)"):

@@ -1,8 +1,18 @@
--- segment_hours: one row per segment key (k) x UTC hour of the days being rebuilt (temp table).
--- Everything additive about a day comes from here, and the day's first and last arrival.
+-- segment_hours: one row per segment key x UTC hour of the days being rebuilt (temp table).
+-- Everything additive about a day comes from here, and the day's first and last arrival. Groups on
+-- the key's columns (few groups: cheap even if wide) and names the key by its hash k, as the grid does.
 create or replace temp table _seg_hour as
 select
-    k,
+    workload_source,
+    wl_name,
+    fingerprint_basis,
+    c_project,
+    c_key,
+    c_model,
+    sensitivity,
+    context_band,
+    mode,
+    hash(workload_source, wl_name, fingerprint_basis, c_project, c_key, c_model, sensitivity, context_band, mode) as k,
     day,
     hour(ts) as hr,
     max(rule_kind) as rule_kind,
@@ -36,4 +46,4 @@ select
     coalesce(sum(requests) filter (where allow_third_party), 0) as third_party_allowed,
     coalesce(sum(requests) filter (where not allow_third_party), 0) as third_party_denied
 from _seg_rows
-group by k, day, hour(ts)
+group by workload_source, wl_name, fingerprint_basis, c_project, c_key, c_model, sensitivity, context_band, mode, day, hour(ts)

@@ -1,5 +1,5 @@
 -- segment_keys: every segment key of the days being rebuilt, with its segment id and workload name
--- (temp table). k is the hash of the key columns, what the raw-row rollups group on.
+-- (temp table, from the hour rollup). k is the hash of the key columns, what the minute grid groups on.
 create or replace temp table _seg_keys as
 with
 keys as (

@@ -73,6 +73,8 @@ def test_bursty_and_steady_shapes(con, tmp_path):
     assert steady["variance_to_mean"] == pytest.approx(0.0, abs=1e-9)
     assert bursty["variance_to_mean"] == pytest.approx(59.0)  # E[k^2] = 2*3600/120 = 60, minus mean^2 = 1
     assert steady["empty_minutes"] == 0 and bursty["empty_minutes"] == 118
+    # inside each hour: steady arrivals have no dispersion, the burst hours a lot (Poisson would give 1)
+    assert steady["burst_index"] == pytest.approx(0.0, abs=1e-9) and bursty["burst_index"] == pytest.approx(59.0)
     # inside a day, idle gaps are measured between active minutes (within 60 s of the exact gap)
     assert steady["longest_idle_s"] == 60
     assert bursty["longest_idle_s"] == 119 * 60

@@ -67,3 +67,13 @@ def test_demo_workloads_come_out_as_expected(cli, analyzed):
     assert {"regulated", "internal"} <= {x["sensitivity"] for x in rows}
     bands = {x["context_band"] for x in rows if x["workload"] == "contract-summaries"}
     assert bands & {"32K-128K", ">128K"}
+
+
+def test_bursty_and_steady_generated_workloads_are_told_apart(cli, analyzed):
+    r = cli("sql", "select workload, sum(requests) as requests, max(burst_index) as burst_index from v_segments "
+            "where sensitivity = 'internal' and context_band = '<=8K' group by workload", "--db", analyzed,
+            "--format", "json")
+    by = {x["workload"]: x for x in json.loads(r.stdout)}
+    # consumer-chat has minute-scale bursts; support-chat is Poisson with a daily rhythm
+    assert by["consumer-chat"]["burst_index"] > 3
+    assert 0.5 < by["support-chat"]["burst_index"] < 1.5

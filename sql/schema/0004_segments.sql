@@ -72,7 +72,9 @@ create table segment_days (
     text_requests bigint,                       -- requests whose prompt text was scanned
     pii_requests bigint,                        -- of which carried a detected entity
     third_party_allowed bigint,                 -- requests a sensitivity rule allows to third-party APIs
-    third_party_denied bigint                   -- requests a sensitivity rule keeps off them
+    third_party_denied bigint,                  -- requests a sensitivity rule keeps off them
+    burst_weighted double,                      -- sum over the day's hours of (sum k^2 - (sum k)^2 / 60), k = arrivals a minute
+    burst_weight bigint                         -- sum over the day's hours of sum k (arrivals)
 );
 
 -- per segment x day histograms: input/output tokens per request (log2 buckets, 16 per doubling;
@@ -132,6 +134,7 @@ create table segments (
     peak_per_minute bigint,
     peak_to_mean double,
     variance_to_mean double,
+    burst_index double,                         -- per-minute variance/mean inside each hour, weighted by requests
     empty_minutes bigint,
     longest_idle_s double,
     ts_resolution_s double,

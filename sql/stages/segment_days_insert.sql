@@ -61,6 +61,27 @@ arrivals as (
     group by k, day
 ),
 
+-- burstiness inside each hour: variance/mean of the hour's 60 per-minute counts is s2/s1 - s1/60
+-- (s1, s2: sum of k and of k^2 over the hour); weighted by s1 it adds up across hours and days
+hour_dispersion as (
+    select
+        k,
+        day,
+        sum(s2 - s1 * s1 / 60.0) as burst_weighted,
+        sum(s1) as burst_weight
+    from (
+        select
+            k,
+            day,
+            hour(minute) as hr,
+            sum(arrival_requests) as s1,
+            sum(arrival_requests * arrival_requests) as s2
+        from _seg_min
+        group by k, day, hour(minute)
+    ) as h
+    group by k, day
+),
+
 final as (
     select
         key.segment_id,
@@ -73,11 +94,14 @@ final as (
         s.* exclude (k),
         a.max_gap_s,
         coalesce(a.active_minutes, 0) as active_minutes,
-        coalesce(x.sessions, 0) as sessions
+        coalesce(x.sessions, 0) as sessions,
+        d.burst_weighted,
+        d.burst_weight
     from sums as s
     inner join _seg_keys as key on key.k = s.k
     left join arrivals as a on a.k = s.k and a.day = s.day
     left join _seg_sess as x on x.k = s.k and x.day = s.day
+    left join hour_dispersion as d on d.k = s.k and d.day = s.day
 )
 
 select * from final

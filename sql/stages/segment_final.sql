@@ -49,6 +49,8 @@ per_segment as (
         sum(pii_requests) as pii_requests,
         sum(third_party_allowed) as third_party_allowed,
         sum(third_party_denied) as third_party_denied,
+        sum(burst_weighted) as burst_weighted,
+        sum(burst_weight) as burst_weight,
         count(*) filter (where requests > 0) as days_active
     from days
     group by segment_id
@@ -312,6 +314,7 @@ final as (
         peak_per_minute,
         peak_per_minute / nullif(mean_per_minute, 0) as peak_to_mean,
         greatest(variance_per_minute, 0) / nullif(mean_per_minute, 0) as variance_to_mean,
+        greatest(burst_weighted, 0) / nullif(burst_weight, 0) as burst_index,
         empty_minutes,
         case when arrival_requests > 0 then longest_idle_s end as longest_idle_s,
         case

@@ -44,7 +44,7 @@ RULE_COLUMNS = (
 
 # what a rule can see: exactly the macro's parameters
 _RULE_RELATION = f"(SELECT {', '.join(RULE_COLUMNS)} FROM usage_enriched) AS u"
-_DECLARED = "coalesce(nullif(trim(workload), ''), nullif(trim(tags['workload']), ''))"
+_DECLARED = "coalesce(workload, nullif(tags['workload'], ''))"
 _NULL_V = "CAST(NULL AS VARCHAR)"
 _NULL_I = "CAST(NULL AS INTEGER)"
 

@@ -41,6 +41,7 @@ class Detector:
 
 _D = "regexp_replace(m, '[^0-9]', '', 'g')"          # the digits of the match
 
+
 def _let(value: str, name: str, body: str) -> str:
     """`body` with `name` bound to `value`, evaluated once per row (a one-element list and a lambda)."""
     return f"list_transform([{value}], lambda {name}: {body})[1]"
@@ -362,12 +363,6 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
             f"{unknown} usage rows have no sensitivity class (no prompt text and no rule); "
             "add [[sensitivity.rules]] or set sensitivity.default in planner.toml")
     return result
-
-
-def detection_sql_for_bench(expr: str) -> dict[str, Any]:
-    """The detection expression and the bare pass of the same patterns, for bench/detect.py."""
-    bare = ", ".join(f"regexp_matches({expr}, {quote_literal(d.pattern)})" for d in DETECTORS)
-    return {"detect": pii_types_sql(expr), "bare": f"[{bare}]"}
 
 
 # ---------------------------------------------------------------- prompt samples (at ingest)

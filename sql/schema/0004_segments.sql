@@ -181,8 +181,8 @@ create macro planner_workload(
     context_band, mode
 ) as
     case
-        when coalesce(nullif(trim(workload), ''), nullif(trim(tags['workload']), '')) is not null then
-            {'name': coalesce(nullif(trim(workload), ''), nullif(trim(tags['workload']), '')),
+        when coalesce(workload, nullif(tags['workload'], '')) is not null then
+            {'name': coalesce(workload, nullif(tags['workload'], '')),
              'source': 'declared', 'basis': cast(null as varchar), 'kind': cast(null as varchar),
              'mode': mode, 'rule': cast(null as integer)}
         when prompt_fingerprint in (

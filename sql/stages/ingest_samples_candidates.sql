@@ -8,7 +8,7 @@ good as (
     select
         event_id,
         source_id,
-        coalesce(nullif(trim(workload), ''), nullif(trim(tags['workload']), '')) as declared,
+        coalesce(workload, nullif(tags['workload'], '')) as declared,
         prompt_fingerprint,
         prompt_sha256,
         prompt_chars,

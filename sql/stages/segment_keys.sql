@@ -14,7 +14,7 @@ keys as (
         sensitivity,
         context_band,
         mode
-    from _seg_rows
+    from _seg_hour
 )
 
 select

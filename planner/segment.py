@@ -153,8 +153,7 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageRes
         con.execute(load_sql("stages/segment_grid"))
         con.execute("CREATE OR REPLACE TEMP VIEW _seg_min AS SELECT * FROM _seg_grid "
                     "WHERE is_minute AND arrival_requests IS NOT NULL")
-        con.execute("CREATE OR REPLACE TEMP VIEW _seg_tok AS SELECT * FROM _seg_grid "
-                    "WHERE NOT is_minute AND NOT is_session")
+        con.execute("CREATE OR REPLACE TEMP VIEW _seg_tok AS SELECT * FROM _seg_grid WHERE NOT is_minute")
         con.execute(load_sql("stages/segment_sessions"))
         con.execute(load_sql("stages/segment_keys"))
         for table in ("segment_days", "segment_day_hist"):

@@ -1,6 +1,5 @@
--- segment_grid: one pass over the rows of the days being rebuilt (temp table), four groupings:
+-- segment_grid: one pass over the rows of the days being rebuilt (temp table), three groupings:
 -- - key x minute: arrivals (requests placed on the minute grid);
--- - key x day x session: one row per session seen that day (segment_days counts them);
 -- - key x day x input bucket and key x day x output bucket: requests per log2 bucket (16 per doubling)
 --   of tokens per request. Failed requests are left out of the token shape (their output is not one);
 --   a bucket row counts with its mean per request, weighted by its request count; bucket -1 holds zero.
@@ -11,7 +10,6 @@ per_row as (
         k,
         day,
         minute,
-        session_id,
         arrivals,
         case when coalesce(status, 'ok') <> 'error' and requests > 0 then requests end as ok_requests,
         case
@@ -33,11 +31,9 @@ select
     minute,
     input_bucket,
     output_bucket,
-    session_id,
     grouping(minute) = 0 as is_minute,
     grouping(input_bucket) = 0 as is_input,
-    grouping(session_id) = 0 as is_session,
     sum(arrivals) as arrival_requests,
     sum(ok_requests) as n
 from per_row
-group by grouping sets ((k, day, minute), (k, day, input_bucket), (k, day, output_bucket), (k, day, session_id))
+group by grouping sets ((k, day, minute), (k, day, input_bucket), (k, day, output_bucket))

@@ -43,7 +43,7 @@ select
     sum(case when is_image then requests else 0 end) as image_requests,
     sum(case when is_embedding then requests else 0 end) as embedding_requests,
     sum(case when pii_types is not null then requests else 0 end) as text_requests,
-    sum(case when len(pii_types) > 0 then requests else 0 end) as pii_requests,
+    sum(case when array_length(pii_types) > 0 then requests else 0 end) as pii_requests,
     sum(case when allow_third_party then requests else 0 end) as third_party_allowed,
     sum(case when not allow_third_party then requests else 0 end) as third_party_denied
 from _seg_rows

@@ -135,7 +135,7 @@ _IPV6_OK = (
     "AND regexp_matches(m, '[0-9]') AND NOT regexp_matches(m, '^[0-9]{1,2}(:[0-9]{2})+$')"
 )
 
-_PHONE_CTX = (r"(?i)\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|fax|call|text|sms|whatsapp|ph|"
+_PHONE_CTX = (r"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|fax|call|text|sms|whatsapp|ph|"
               r"tél|téléphone|telefon|telefono|teléfono|móvil|movil|handy|portable|numéro|rufnummer|contact|"
               r"(?:my|his|her|our|their|your) (?:number|no\.?)|reach (?:me|us))"
               r"\b[^0-9+\n]{0,20}")
@@ -174,10 +174,10 @@ DETECTORS: tuple[Detector, ...] = (
                     r"|\b0\d{1,4}(?:[ /.-]?\d{2,4}){2,5}\b|\(0?\d{1,4}\)[ ]?\d{2,5}(?:[ -]?\d{2,4}){1,3}\b"
                     r"|\b[6-9]\d{2}(?:[ .]\d{2}){3}\b|\b[6-9]\d{2}[ .]\d{3}[ .]\d{3}\b"),
     # after a phone word: any 8-15 digits, grouped or not
-    Detector("PHONE_NUMBER", _PHONE_CTX + r"(\+?\(?\d[\d .\-()/]{6,20}\d)\b",
+    Detector("PHONE_NUMBER", "(?i)(" + _PHONE_CTX + r")(\+?\(?\d[\d .\-()/]{6,20}\d)\b",
              validator="length(regexp_replace(m, '[^0-9]', '', 'g')) BETWEEN 8 AND 15 "
                        "AND NOT regexp_matches(m, '^\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}$|^\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}$')",
-             group=1, redact=r"\+?\(?\d[\d .\-()/]{6,20}\d"),
+             group=2, replacement="\\1<PHONE_NUMBER>"),
     Detector("US_DRIVER_LICENSE",
              r"(?i)(\b(?:driver'?s?'?|driving|drivers)\W{0,2}licen[cs]e|\bDL\b|\bD\.L\.|\bDLN\b)"
              r"((?:\W{1,3}(?:number|num|no|nr|id|is|was|reads|of|my|the|state|#)\b\.?){0,4}\W{1,4})"

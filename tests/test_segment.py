@@ -306,3 +306,17 @@ where = "tags['team'] = 'hr' and context_band = '<=8K'"
     assert names["hr-bot"]["cost_usd"] is None and names["hr-bot"]["unpriced_requests"] == 3
     v = db.fetch_dicts(con, "SELECT * FROM v_segments")
     assert {r["workload"] for r in v} == set(names) and abs(sum(r["request_share"] for r in v) - 1) < 1e-9
+
+
+def test_pii_spend_counts_types_only(con, tmp_path):
+    add(con, "p", f"SELECT {BASE} + to_minutes(i) AS ts, 'w' AS workload, 100 AS input_tokens, 10 AS output_tokens, "
+                  "CASE i % 4 WHEN 0 THEN ['EMAIL_ADDRESS'] WHEN 1 THEN ['EMAIL_ADDRESS', 'CREDIT_CARD'] "
+                  "WHEN 2 THEN []::VARCHAR[] END AS pii_types FROM range(8) t(i)")
+    analyze(con, config(tmp_path), "r1")
+    rows = con.execute("SELECT entity, sensitivity, sum(requests), any_value(workload) FROM v_pii_spend "
+                       "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert rows == [("(none)", "internal", 2, "w"), ("(not scanned)", None, 2, "w"),
+                    ("CREDIT_CARD", "regulated", 2, "w"), ("EMAIL_ADDRESS", "confidential", 2, "w"),
+                    ("EMAIL_ADDRESS", "regulated", 2, "w")]
+    pii = seg(con, "r1", "sensitivity = 'regulated'")[0]
+    assert pii["pii_share"] == 1.0 and seg(con, "r1", "sensitivity = 'internal'")[0]["pii_share"] == 0.0

@@ -323,6 +323,8 @@ HANDWRITTEN = [
     "Our PBX is on [[PHONE_NUMBER|020 7946 0018]] and the fax on [[PHONE_NUMBER|020 7946 0019]].",
     "Blocked attacker at [[IP_ADDRESS|203.0.113.77]] after 500 failed logins.",
     "Reach me at [[EMAIL_ADDRESS|dev.ops@startup.io]] or [[PHONE_NUMBER|415.555.0199]] is wrong, use [[PHONE_NUMBER|415-555-0142]].",
+    "Please contact [[US_SSN|536-22-1234]] holder about the claim; phone is [[PHONE_NUMBER|(617) 555-0110]].",
+    "contact [[CREDIT_CARD|4111 1111 1111 1111]] owner re: chargeback",
     # negatives: nothing here is personal data
     "Order 1002938475 shipped 2024-05-06 via DHL, tracking JD014600006281234567.",
     "Upgrade Kubernetes from 1.27.3 to 1.28.2 and Postgres to 15.4.0.1 before the freeze.",

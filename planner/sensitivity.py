@@ -176,7 +176,9 @@ DETECTORS: tuple[Detector, ...] = (
     # after a phone word: any 8-15 digits, grouped or not
     Detector("PHONE_NUMBER", "(?i)(" + _PHONE_CTX + r")(\+?\(?\d[\d .\-()/]{6,20}\d)\b",
              validator="length(regexp_replace(m, '[^0-9]', '', 'g')) BETWEEN 8 AND 15 "
-                       "AND NOT regexp_matches(m, '^\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}$|^\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}$')",
+                       "AND NOT regexp_matches(m, '^\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}$|^\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}$') "
+                       # an SSN or a card after "contact" is not a phone number
+                       "AND NOT regexp_matches(m, '^\\d{3}[- .]\\d{2}[- .]\\d{4}$|^\\d{4}[ -]\\d{4}[ -]\\d{4}|^\\d{4}[ -]\\d{6}[ -]\\d{5}$')",
              group=2, replacement="\\1<PHONE_NUMBER>"),
     Detector("US_DRIVER_LICENSE",
              r"(?i)(\b(?:driver'?s?'?|driving|drivers)\W{0,2}licen[cs]e|\bDL\b|\bD\.L\.|\bDLN\b)"

@@ -46,6 +46,10 @@ def redact(text: str) -> str:
     ("driver's license number D1234567", ["US_DRIVER_LICENSE"]),
     ("my key is sk-proj-abcdefghijklmnopqrstuvwx1234", ["API_KEY"]),
     ("aws AKIAIOSFODNN7EXAMPLE", ["API_KEY"]),
+    ("please contact 536-22-1234 about it", ["US_SSN"]),             # a phone word, but an SSN's shape
+    ("contact 4111 1111 1111 1111 today", ["CREDIT_CARD"]),
+    ("please contact DE89 3704 0044 0532 0130 00 about it", ["IBAN_CODE"]),
+    ("My number is 345 12 34 567", ["PHONE_NUMBER"]),
 ])
 def test_detects(text, expected):
     assert detect(text) == [expected]

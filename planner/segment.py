@@ -117,13 +117,18 @@ def _flag(sql: str, name: str, value: bool) -> str:
     return sql.replace(f"${name}", "TRUE" if value else "FALSE")
 
 
-def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageResult:
-    """Rebuild the rollups of the days that need it, then write this run's `segments` rows."""
+def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, *, rebuild: bool = False) -> StageResult:
+    """Rebuild the rollups of the days that need it, then write this run's `segments` rows.
+
+    Everything is rebuilt when `rebuild` is set, when the segmentation config changed, or when a
+    source already in the rollups is gone (rows deleted by hand): days cannot be un-added."""
     result = StageResult(name="segment")
     con.execute(load_sql("stages/segment_macros"))
     con.execute(workload_macro_sql(con, config))
     digest = config_hash(con, config)
-    full = _state(con, "config_hash") != digest
+    gone = _count(con, "SELECT count(*) FROM segment_sources WHERE source_id NOT IN "
+                       "(SELECT source_id FROM sources WHERE status = 'loaded')")
+    full = rebuild or gone > 0 or _state(con, "config_hash") != digest
     if full:
         for table in ("segment_days", "segment_day_hist", "segment_sources", "segment_fingerprints"):
             con.execute(f"DELETE FROM {table}")

@@ -320,3 +320,17 @@ def test_pii_spend_counts_types_only(con, tmp_path):
                     ("EMAIL_ADDRESS", "regulated", 2, "w")]
     pii = seg(con, "r1", "sensitivity = 'regulated'")[0]
     assert pii["pii_share"] == 1.0 and seg(con, "r1", "sensitivity = 'internal'")[0]["pii_share"] == 0.0
+
+
+def test_a_removed_source_rebuilds_everything(con, tmp_path):
+    cfg = config(tmp_path)
+    add(con, "s1", STEADY)
+    add(con, "s2", BURSTY)
+    analyze(con, cfg, "r1")
+    con.execute("DELETE FROM usage WHERE source_id = 's2'")
+    con.execute("DELETE FROM sources WHERE source_id = 's2'")
+    res = analyze(con, cfg, "r2")
+    assert res.data["full_rebuild"]
+    assert [s["workload"] for s in seg(con, "r2")] == ["steady"]
+    assert analyze(con, cfg, "r3").data["full_rebuild"] is False
+    assert segment.run(con, cfg, "r4", rebuild=True).data["full_rebuild"]

@@ -73,7 +73,8 @@ create table segment_days (
     pii_requests bigint,                        -- of which carried a detected entity
     third_party_allowed bigint,                 -- requests a sensitivity rule allows to third-party APIs
     third_party_denied bigint,                  -- requests a sensitivity rule keeps off them
-    burst_weighted double,                      -- sum over the day's hours of (sum k^2 - (sum k)^2 / 60), k = arrivals a minute
+    burst_weighted double,                      -- sum over the day's hours of (sum k^2 - (sum k)^2 / 60),
+                                                -- k = arrivals in a minute
     burst_weight bigint                         -- sum over the day's hours of sum k (arrivals)
 );
 

@@ -3,7 +3,9 @@
 -- individual sizes, so segments holding buckets keep the histogram figures.
 create or replace temp table _seg_exact as
 select
-    planner_key_segment_id(workload_source, wl_name, c_project, c_key, c_model, sensitivity, context_band, mode) as segment_id,
+    planner_key_segment_id(
+        workload_source, wl_name, c_project, c_key, c_model, sensitivity, context_band, mode
+    ) as segment_id,
     quantile_cont(input_tokens, 0.5) as p50_input,
     quantile_cont(input_tokens, 0.95) as p95_input,
     quantile_cont(input_tokens, 0.99) as p99_input,

@@ -135,7 +135,9 @@ token_cum as (
         histogram,
         bucket,
         n,
-        sum(n) over (partition by segment_id, histogram order by bucket rows between unbounded preceding and current row) as cum_n,
+        sum(n) over (
+            partition by segment_id, histogram order by bucket rows between unbounded preceding and current row
+        ) as cum_n,
         sum(n) over (partition by segment_id, histogram) as total_n
     from (
         select

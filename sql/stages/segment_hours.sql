@@ -35,7 +35,9 @@ select
     min(ts) filter (where arrivals is not null) as first_ts,
     max(ts) filter (where arrivals is not null) as last_ts,
     sum(case when arrivals is not null and date_trunc('second', ts) <> ts then 1 else 0 end) as subsecond_rows,
-    sum(case when arrivals is not null and date_trunc('minute', ts) <> date_trunc('second', ts) then 1 else 0 end) as subminute_rows,
+    sum(
+        case when arrivals is not null and date_trunc('minute', ts) <> date_trunc('second', ts) then 1 else 0 end
+    ) as subminute_rows,
     sum(case when arrivals is not null then 1 else 0 end) as arrival_rows,
     sum(case when mode = 'interactive' then requests else 0 end) as interactive_requests,
     sum(case when session_id is not null then requests else 0 end) as session_requests,
@@ -47,4 +49,6 @@ select
     sum(case when allow_third_party then requests else 0 end) as third_party_allowed,
     sum(case when not allow_third_party then requests else 0 end) as third_party_denied
 from _seg_rows
-group by workload_source, wl_name, fingerprint_basis, c_project, c_key, c_model, sensitivity, context_band, mode, day, hour(ts)
+group by
+    workload_source, wl_name, fingerprint_basis, c_project, c_key, c_model, sensitivity, context_band, mode, day,
+    hour(ts)

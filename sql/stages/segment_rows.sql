@@ -73,13 +73,15 @@ final as (
         -- tags are looked into only when a row has any (most sources carry none)
         case
             when cardinality(tags) = 0 then false
-            else coalesce(array_length(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'tool|function_call|mcp')
+            else coalesce(array_length(list_filter(map_entries(tags),
+                lambda e: regexp_matches(lower(e.key), 'tool|function_call|mcp')
                 and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false)
         end as is_tool,
         coalesce(lower(kind) in ('image', 'images', 'vision'), false)
         or case
             when cardinality(tags) = 0 then false
-            else coalesce(array_length(list_filter(map_entries(tags), lambda e: regexp_matches(lower(e.key), 'image|vision')
+            else coalesce(array_length(list_filter(map_entries(tags),
+                lambda e: regexp_matches(lower(e.key), 'image|vision')
                 and lower(e.value) not in ('', '0', '[]', '{}', 'false', 'null', 'none'))) > 0, false)
         end as is_image
     from keyed

@@ -58,11 +58,24 @@ def _luhn(d: str) -> str:
 # network's first digit, not one repeated digit, Luhn; the word before it must not name an id (SKU, EAN, ...)
 _C = "regexp_extract(m, '[0-9][0-9 -]*[0-9]$')"
 _CARD_NOT_AFTER = (
-    "'sku', 'ean', 'upc', 'gtin', 'isbn', 'order', 'orders', 'invoice', 'inv', 'tracking', 'ref', 'reference', 'id', "
-    "'uuid', 'serial', 'sn', 'account', 'acct', 'imei', 'iccid', 'part', 'item', 'barcode', 'no', 'nr', 'ticket'"
+    "'sku', 'ean', 'upc', 'gtin', 'isbn', 'order', 'orders', 'invoice', 'inv', 'tracking', 'ref', 'reference', "
+    "'uuid', 'serial', 'sn', 'account', 'acct', 'imei', 'iccid', 'part', 'item', 'barcode', 'ticket', 'booking', "
+    "'transaction', 'txn', 'confirmation', 'policy', 'member'"
 )
+# the words before a number (up to two): the last one decides, or the one before a bare "number"/"no."/"#"
+_WORDS_BEFORE = ("list_transform(regexp_extract_all(regexp_extract(m, '^[^0-9+(]*'), '[A-Za-z#]+'), "
+                 "lambda w: lower(w))")
+_BRIDGE = "'number', 'no', 'num', 'nr', '#', 'id', 'code'"
+
+
+def _not_after(words: str) -> str:
+    return _let(_WORDS_BEFORE, "ws",
+                f"NOT coalesce(list_extract(ws, -1) IN ({words}) OR (list_extract(ws, -1) IN ({_BRIDGE}) "
+                f"AND list_extract(ws, -2) IN ({words})), false)")
+
+
 _CARD_OK = (
-    f"coalesce(lower(regexp_extract(m, '([A-Za-z#]+)\\.?:? {{0,2}}[0-9]', 1)), '') NOT IN ({_CARD_NOT_AFTER}) AND "
+    _not_after(_CARD_NOT_AFTER) + " AND "
     + _let(_C, "c", _let("regexp_replace(c, '[^0-9]', '', 'g')", "cd",
                          "length(cd) BETWEEN 12 AND 19 "
                          "AND length(list_distinct(string_split(regexp_replace(c, '[0-9]', '', 'g'), ''))) <= 1 "
@@ -101,17 +114,18 @@ _SSN_OK = _let(_D, "d",
 # (order, invoice, case, ...): phone-shaped ids are the classic false positive.
 _PN = ("regexp_extract(regexp_replace(m, '(?i) ?(x|ext\\.?) ?[0-9]{1,5}$', ''), "
        "'[+(]?[0-9][0-9 ().\\-/]*[0-9]')")
-_PHONE_PRE = "lower(regexp_extract(m, '([A-Za-z#]+)\\.?:? {0,2}[+(0-9]', 1))"
 _PHONE_NOT_AFTER = (
     "'order', 'orders', 'invoice', 'inv', 'ticket', 'case', 'shipment', 'batch', 'total', 'ref', 'reference', 'id', "
     "'sku', 'isbn', 'ean', 'upc', 'part', 'serial', 'sn', 'tracking', 'build', 'version', 'ver', 'v', 'release', "
     "'account', 'acct', 'po', 'nr', 'item', 'code', 'zip', 'postcode', 'room', 'units', 'amount', 'price', 'qty', "
     "'page', 'pages', 'row', 'line', 'step', 'employee', 'uuid', 'hash', 'commit', 'model', 'sum', 'count', "
-    "'#', 'no', 'num', 'ssn', 'iban', 'card', 'license', 'licence', 'dl'"
+    "'ssn', 'iban', 'card', 'license', 'licence', 'dl', 'nhs', 'routing', 'aba', 'swift', 'bic', "
+    "'sort', 'tax', 'tin', 'ein', 'vat', 'passport', 'medicare', 'policy', 'claim', 'member', 'mrn', 'isin', 'lot', "
+    "'imei', 'pin', 'otp', 'ticket', 'ref', 'booking', 'reservation', 'confirmation', 'transaction', 'txn'"
 )
 _PHONE_OK = (
-    f"coalesce({_PHONE_PRE}, '') NOT IN ({_PHONE_NOT_AFTER}) AND "
-    + _let(_PN, "n", _let("regexp_replace(n, '[^0-9]', '', 'g')", "nd",
+    _not_after(_PHONE_NOT_AFTER)
+    + " AND " + _let(_PN, "n", _let("regexp_replace(n, '[^0-9]', '', 'g')", "nd",
                           "NOT regexp_matches(n, '^(\\d{4}[./-]\\d{1,2}[./-]\\d{1,2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4})$') "
                           "AND NOT regexp_matches(n, '^\\d{1,3}(\\.\\d{1,3}){3}$') "
                           "AND CASE WHEN substr(n, 1, 1) = '+' THEN length(nd) BETWEEN 8 AND 15 "
@@ -144,7 +158,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("EMAIL_ADDRESS",
              r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
              r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"),
-    Detector("CREDIT_CARD", r"(?i)(?:^|[^0-9a-z\-_./]|[^0-9a-z\-_./] )(?:[a-z#]+\.?:? {0,2})?\b(?:\d[ -]?){11,18}\d\b",
+    Detector("CREDIT_CARD", r"(?i)(?:^|[^0-9a-z\-_./]|[^0-9a-z\-_./] )(?:[a-z#]+\.?:? {0,2}){0,2}\b(?:\d[ -]?){11,18}\d\b",
              validator=_CARD_OK, redact=r"\b(?:\d[ -]?){11,18}\d\b"),
     Detector("US_SSN", r"\b\d{3}[- .]\d{2}[- .]\d{4}\b", validator=_SSN_OK),
     Detector("US_SSN", r"(?i)(\b(?:ssn|social security(?: number| no\.?| #)?|soc\.? sec\.?(?: no\.?)?)\W{1,4}"
@@ -161,7 +175,7 @@ DETECTORS: tuple[Detector, ...] = (
     # international (+CC / 00CC), NANP (3-3-4 with separators), trunk-0 national, bracketed area codes,
     # Spanish/Italian 9-10 digit groups, Indian and Chinese mobiles; see _PHONE_OK for the guard and prefix word
     Detector("PHONE_NUMBER",
-             r"(?i)(?:^|[^0-9.\-/+ ]|[^0-9.\-/+ ] )(?:[a-z#]+\.?:? {0,2})?(?:"
+             r"(?i)(?:^|[^0-9a-z.\-/+ ]|[^0-9.\-/+ ] |[.\-/+] )(?:[a-z#]+\.?:? {0,2}){0,2}(?:"
              r"(?:\+|\b00)\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){1,6}(?: ?(?:x|ext\.?) ?\d{1,5})?"
              r"|(?:\b1[ .-]?)?(?:\(\d{3}\)[ .-]?|\b\d{3}[ .-])\d{3}[ .-]\d{4}(?: ?(?:x|ext\.?) ?\d{1,5})?"
              r"|\b0\d{1,4}(?:[ /.-]?\d{2,4}){2,5}"

@@ -50,6 +50,9 @@ def redact(text: str) -> str:
     ("contact 4111 1111 1111 1111 today", ["CREDIT_CARD"]),
     ("please contact DE89 3704 0044 0532 0130 00 about it", ["IBAN_CODE"]),
     ("My number is 345 12 34 567", ["PHONE_NUMBER"]),
+    ("Card no. 4111 1111 1111 1111", ["CREDIT_CARD"]),               # "no." bridges to "card"
+    ("Telefon Nr. 030 1234567", ["PHONE_NUMBER"]),
+    ("1. call  555-123-4567 now", ["PHONE_NUMBER"]),
 ])
 def test_detects(text, expected):
     assert detect(text) == [expected]
@@ -67,6 +70,11 @@ def test_detects(text, expected):
     "MAC 00:1A:2B:3C:4D:5E",
     "date 2024-03-15 and 15.03.2024",
     "Ticket ID 2024-118-3345 closed",
+    "order no. 555-123-4567 is late",              # "no." bridges to "order"
+    "the NHS number 943 476 5919",
+    "booking ref 555 123 4567",
+    "1. order 555-123-4567",
+    "account id 4111 1111 1111 1111",
     "Case 0410-37-281 pending",
     "Invoice INV-2024-000123 total $1,234.56",
     "ISBN 978-3-16-148410-0",

@@ -197,7 +197,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("US_DRIVER_LICENSE",
              r"(?i)(\b(?:driver'?s?'?|driving|drivers)\W{0,2}licen[cs]e|\bDL\b|\bD\.L\.|\bDLN\b)"
              r"((?:\W{1,3}(?:number|num|no|nr|id|is|was|reads|of|my|the|state|#)\b\.?){0,4}\W{1,4})"
-             r"([A-Za-z]{0,3}\d[A-Za-z0-9-]{3,18})\b",
+             r"([A-Za-z0-9][A-Za-z0-9-]{3,19})\b",
              validator="length(regexp_replace(m, '[^0-9]', '', 'g')) >= 3 "
                        "AND length(regexp_replace(m, '[^0-9A-Za-z]', '', 'g')) BETWEEN 5 AND 16 "
                        "AND NOT regexp_matches(m, '^\\d{4}-\\d{2}-\\d{2}$')",

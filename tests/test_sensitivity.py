@@ -44,6 +44,7 @@ def redact(text: str) -> str:
     ("appelez le 06 12 34 56 78", ["PHONE_NUMBER"]),
     ("call 001-555-123-4567x891", ["PHONE_NUMBER"]),
     ("driver's license number D1234567", ["US_DRIVER_LICENSE"]),
+    ("drivers license WDLABCD456DG", ["US_DRIVER_LICENSE"]),         # Washington's letters-first shape
     ("my key is sk-proj-abcdefghijklmnopqrstuvwx1234", ["API_KEY"]),
     ("aws AKIAIOSFODNN7EXAMPLE", ["API_KEY"]),
     ("please contact 536-22-1234 about it", ["US_SSN"]),             # a phone word, but an SSN's shape
@@ -79,6 +80,7 @@ def test_detects(text, expected):
     "Invoice INV-2024-000123 total $1,234.56",
     "ISBN 978-3-16-148410-0",
     "plain words about the weather",
+    "driver license valid until 2027",
 ])
 def test_tricky_negatives(text):
     found = detect(text)[0]

@@ -165,7 +165,7 @@ def _error_cases(source: ChargeSource, options: IngestOptions) -> list[str]:
                 f"'reason': {reason_sql}}}")
 
     def value(name: str) -> str:
-        raw = sensitivity.redact_sql(f'left("_r_{name}", 40)')
+        raw = sensitivity.redact_sql(f'left("_r_{name}", 40)', numbers=False)
         return "'\"' || " + raw + " || '\"'"
 
     for cond, fieldname, column, reason in source.checks:
@@ -232,7 +232,7 @@ def build_charges_sql(source: ChargeSource, source_id: str, options: IngestOptio
     ]
     raws = [f'"_r_{name}"' for name in raw_fields]
     cases = "\n            ".join(_error_cases(source, options))
-    raw = sensitivity.redact_sql("to_json(_rec)")
+    raw = sensitivity.redact_sql("to_json(_rec)", numbers=False)
     notes = ("list_filter([" + ", ".join(f"CASE WHEN {cond} THEN {quote_literal(note)} END" for cond, note in source.notes)
              + "], lambda n: n IS NOT NULL)") if source.notes else "CAST([] AS VARCHAR[])"
     return f"""

@@ -274,7 +274,7 @@ def value_sql(expr: str) -> str:
     """A raw value for a rejection reason: quoted, short, redacted."""
     from planner import sensitivity
 
-    return f"'\"' || {sensitivity.redact_sql(f'left({expr}, 40)')} || '\"'"
+    return f"'\"' || {sensitivity.redact_sql(f'left({expr}, 40)', numbers=False)} || '\"'"
 
 
 def count_checks(leaves: dict[str, Leaf], names: set[str], field_for: dict[str, str]) -> list[Check]:

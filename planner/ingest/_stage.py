@@ -275,9 +275,15 @@ def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
 
 
 def _value_text(fieldname: str) -> str:
-    """The raw value for an error message: short, quoted, and redacted."""
-    raw = f'CAST("_r_{fieldname}" AS VARCHAR)'
-    return f"'\"' || {sensitivity.redact_sql(f'left({raw}, 40)')} || '\"'"
+    """The raw value for an error message: short, quoted, and redacted. A timestamp or number that is
+    only digits and date punctuation, and holds nothing the detectors flag, is shown as it is:
+    redacting `01/07/2025 14:02` or `1735693200` would leave the reader nothing to fix."""
+    v = f'left(CAST("_r_{fieldname}" AS VARCHAR), 40)'
+    shown = sensitivity.redact_sql(v, numbers=False)
+    if FIELD_KINDS.get(fieldname) in ("ts", "int", "float", "money"):
+        shown = (f"CASE WHEN regexp_full_match({v}, '[0-9 :/.,TZtzeE+\\-]+') AND len({sensitivity.pii_types_sql(v)}) = 0 "
+                 f"THEN {v} ELSE {shown} END")
+    return f"'\"' || {shown} || '\"'"
 
 
 def _error_cases(source: MappedSource, options: IngestOptions, min_ts: str, future_hours: int) -> list[str]:
@@ -398,10 +404,12 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
             f"sha256({p}) AS prompt_sha256",
             f"{_fingerprint_sql(p, fingerprint_chars)} AS prompt_fingerprint",
             f"{sensitivity.pii_types_sql(p)} AS pii_types",
+            f"{p} AS _prompt",  # staging only: sampled and redacted in commit(), never inserted
         ]
     else:
         parsed += ["CAST(NULL AS BIGINT) AS prompt_chars", "CAST(NULL AS VARCHAR) AS prompt_sha256",
-                   "CAST(NULL AS VARCHAR) AS prompt_fingerprint", "CAST(NULL AS VARCHAR[]) AS pii_types"]
+                   "CAST(NULL AS VARCHAR) AS prompt_fingerprint", "CAST(NULL AS VARCHAR[]) AS pii_types",
+                   "CAST(NULL AS VARCHAR) AS _prompt"]
 
     def col(name: str) -> str:
         if name in source.fields and name != "prompt":
@@ -423,7 +431,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
                                        "output_tokens", "reasoning_tokens", "batch", "service_tier", "status",
                                        "latency_ms", "ttft_ms", "billed_cost_usd")),
         "prompt_chars", "prompt_sha256", "prompt_fingerprint", "pii_types",
-        f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind",
+        f"{col('sensitivity')} AS sensitivity", f"{col('kind')} AS kind", "_prompt",
     ]
     raws = [f'"_r_{name}"' for name in source.fields if name != "prompt"] + checks
     own = [f"WHEN {flag} IS NOT NULL THEN {{'field': {quote_literal(c.field)}, 'column': "
@@ -449,7 +457,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         event_id = f"CASE WHEN grain = 'bucket' THEN {bucket_key} ELSE {event_id} END"
     if "request_id" in source.fields:
         event_id = f"CASE WHEN request_id IS NOT NULL THEN {request_key} ELSE {event_id} END"
-    raw = sensitivity.redact_sql("to_json(_rec)")
+    raw = sensitivity.redact_sql("to_json(_rec)", numbers=False)
     return f"""
 WITH
 src AS NOT MATERIALIZED (SELECT * FROM {source.relation}),
@@ -510,13 +518,15 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] |
 
 
 def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: str | None, *,
-           may_repeat: bool = True) -> Counts:
+           may_repeat: bool = True, options: IngestOptions | None = None) -> Counts:
     """Insert the good rows of `_stage` into usage, the bad ones into rejected, then settle repeats:
     within the file (the most complete copy wins) and against stored events (an upsert: the more
-    complete copy stays). Returns the counts.
+    complete copy stays), and keep the file's share of redacted prompt samples. Returns the counts.
 
     `may_repeat=False` when event ids come from the record number (no request id, no buckets): a
-    file cannot repeat those, so the duplicate search is skipped.
+    file cannot repeat those, so the duplicate search is skipped. The prompt text never reaches a
+    table: it is read through the `_stage` view only for the few rows sampled (and, with Presidio
+    on, for the scan).
     """
     since = _count(con, "SELECT coalesce(max(rowid), -1) FROM usage")  # rows after it are this file's
     params = {"since": since}
@@ -543,6 +553,11 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
         repeats += _count(con, "SELECT count(*) FROM _conflicts WHERE NOT new_wins")
         con.execute(load_sql("stages/ingest_settle_conflicts"))
         con.execute("DROP TABLE IF EXISTS _conflicts")
+    config = options.config if options is not None else None
+    if inserted and not (options is not None and options.no_text):
+        if config is not None and config.sensitivity.presidio:
+            sensitivity.presidio_scan(con, config, since)
+        sensitivity.keep_samples(con, options.samples_per_group if options is not None else 200, config, since)
     con.execute("DROP VIEW IF EXISTS _stage")
     return Counts(rows_read=read, rows_loaded=inserted - repeats, rows_rejected=rejected, rows_duplicate=repeats,
                   first_error=first)

@@ -155,7 +155,7 @@ class AnthropicUsage:
         warnings = usage_warnings(con, "true")
         warnings += grouping_warnings(con, "stages/usage_grouping_overlap",
                                       {"source_id": file.source_id, "dim_tags": list(source.key_tags or ())})
-        counts = commit(con, file.source_id, file.label, options.run_id)
+        counts = commit(con, file.source_id, file.label, options.run_id, options=options)
         return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                           rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
                           first_error=counts.first_error, warnings=warnings)

@@ -225,7 +225,7 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
         raise InputError(file.label, f"cannot parse: {' '.join(str(exc).split())[:300]}") from None
     stage(con, source, file.source_id, options)
     malformed, first_malformed = _reject_malformed(con, file, options) if lenient else (0, None)
-    counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat)
+    counts = commit(con, file.source_id, file.label, options.run_id, may_repeat=source.may_repeat, options=options)
     for table in ("_raw", "_csv_rejects", "_csv_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return LoadResult(rows_read=counts.rows_read + malformed, rows_loaded=counts.rows_loaded,
@@ -258,7 +258,7 @@ def _reject_malformed(con: duckdb.DuckDBPyConnection, file: SourceFile, options:
 
     con.execute(load_sql("stages/ingest_reject_malformed"),
                 {"source_id": file.source_id, "path": file.label, "run_id": options.run_id})
-    con.execute(f"UPDATE rejected SET raw = left({redact_sql('raw')}, {int(options.raw_max_bytes)}) "
+    con.execute(f"UPDATE rejected SET raw = left({redact_sql('raw', numbers=False)}, {int(options.raw_max_bytes)}) "
                 "WHERE source_id = ? AND field IS NULL AND raw IS NOT NULL", [file.source_id])
     row = con.execute("SELECT count(*), min(CAST(line AS BIGINT)) - 1, arg_min(error_type, line) FROM _csv_rejects").fetchone()
     n = int(row[0]) if row else 0

@@ -101,7 +101,7 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
                         "(pass --ts-origin to place the trace in time)")
     trace_options = dataclasses.replace(options, ts_unit=options.ts_unit or "ms", ts_origin=origin)
     stage(con, source(con, file, trace_options), file.source_id, trace_options)
-    counts = commit(con, file.source_id, file.label, options.run_id)
+    counts = commit(con, file.source_id, file.label, options.run_id, options=options)
     # the stage is a view over these: they go once it has been committed
     con.execute("DROP TABLE IF EXISTS _mooncake_cached")
     con.execute("DROP TABLE IF EXISTS _mooncake_src")

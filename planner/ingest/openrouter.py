@@ -201,7 +201,7 @@ def load(con: duckdb.DuckDBPyConnection, file: SourceFile, options: IngestOption
     else:
         raise InputError(file.label, "not an openrouter export")
     stage(con, source, file.source_id, options)
-    counts = commit(con, file.source_id, file.label, options.run_id)
+    counts = commit(con, file.source_id, file.label, options.run_id, options=options)
     return LoadResult(rows_read=counts.rows_read, rows_loaded=counts.rows_loaded,
                       rows_rejected=counts.rows_rejected, rows_duplicate=counts.rows_duplicate,
                       first_error=counts.first_error)

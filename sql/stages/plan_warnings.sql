@@ -7,6 +7,9 @@ lines as (
            || 'scoring stages have not run)' as line
     where len($missing) > 0
     union all
+    select 0, 'missing', 'nothing to plan yet: no segments in this run (nothing ingested, or nothing segmented)'
+    where len($missing) = 0 and not exists (select 1 from segments where run_id = $run_id)
+    union all
     select 1, deployment_id,
            'deployment ' || deployment_id || ' costs more per month than the API bill it replaces ('
            || cast(round(-monthly_savings_usd, 2) as varchar) || ' USD); its segments only pay off together with the rest of the plan' as line

@@ -1,5 +1,5 @@
 -- Stand-in segmentation: one row per segment_id of the stand-in usage_enriched, with DESIGN §4 stats.
-insert into segments
+insert into segments by name
 with
 rows as (
     select *, input_tokens / greatest(requests, 1) as per_input, output_tokens / greatest(requests, 1) as per_output

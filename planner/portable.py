@@ -58,6 +58,8 @@ LOCAL_ONLY_TABLES = frozenset({"usage_rollup"})
 
 # functions sqlglot passes through by name that Spark has with the same meaning
 SPARK_SAME_NAME = frozenset({"HASH", "CARDINALITY", "MAP_ENTRIES"})
+# DuckDB list functions sqlglot does not map -> their Spark names (the planner dialect renames them)
+_LIST_FUNCTIONS = {"LIST_INTERSECT": "ARRAY_INTERSECT"}
 
 
 class PortabilityError(Exception):
@@ -103,6 +105,8 @@ def _planner_spark() -> Any:
         return f"(UNIX_MICROS({self.sql(e.this)}) / 1000000.0)"
 
     def anonymous(self: Any, e: exp.Anonymous) -> str:
+        if e.name.upper() in _LIST_FUNCTIONS:
+            return self.func(_LIST_FUNCTIONS[e.name.upper()], *e.expressions)
         if e.name.upper() == "HASH":
             # Spark's hashes skip NULL arguments; the null mask after the values makes the key null-safe
             args = [self.sql(a) for a in e.expressions]
@@ -118,6 +122,13 @@ def _planner_spark() -> Any:
             v = self.sql(e.this)
             return f"(UNIX_MICROS(CAST({v} AS TIMESTAMP)) - UNIX_MICROS(DATE_TRUNC('DAY', CAST({v} AS TIMESTAMP))))"
         raise AssertionError("time casts only")
+
+    def length(self: Any, e: exp.Length) -> str:
+        # DuckDB len() of a list is its size; sqlglot emits LENGTH, which Spark reads as a string length
+        arg = e.this
+        if isinstance(arg, exp.Anonymous) and arg.name.upper() in _LIST_FUNCTIONS:
+            return self.func("SIZE", arg)
+        return self.func("LENGTH", arg)
 
     def div(self: Any, e: exp.Div) -> str:
         # DuckDB's `/` is always floating division (DOUBLE, also for DECIMAL operands); Spark divides
@@ -136,6 +147,7 @@ def _planner_spark() -> Any:
                 exp.TimeToUnix: epoch,
                 exp.Anonymous: anonymous,
                 exp.Div: div,
+                exp.Length: length,
             }
 
             def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
@@ -355,7 +367,6 @@ _BANNED_ANONYMOUS = {
     "READ_CSV": "read files through the runner's logical tables, never by path",
     "READ_JSON": "read files through the runner's logical tables, never by path",
     "EPOCH_MS": "epoch_ms maps to the wrong Spark overload; use epoch(ts)",
-    "LIST_INTERSECT": "no Spark mapping (sqlglot passes it through); use list_filter",
     "UUID": "not deterministic",
     "GEN_RANDOM_UUID": "not deterministic",
 }
@@ -399,7 +410,7 @@ def lint_tree(tree: Any, macros: Macros | None = None) -> list[str]:
             if name in _BANNED_ANONYMOUS:
                 problems.append(f"{node.name}(): {_BANNED_ANONYMOUS[name]}")
             elif macros is None or node.name.lower() not in macros:
-                if name not in SPARK_SAME_NAME:
+                if name not in SPARK_SAME_NAME and name not in _LIST_FUNCTIONS:
                     problems.append(f"{node.name}(): unknown to sqlglot, passed to Spark by name unchecked "
                                     "(use a function sqlglot maps, or a macro)")
         if isinstance(node, exp.RegexpReplace):

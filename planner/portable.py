@@ -46,7 +46,9 @@ RAW_ROW_FILES: tuple[str, ...] = (
     "stages/segment_hist_insert",
     "stages/sensitivity_summary",
     "stages/spark_days",
+    "stages/spark_day_keys",
     "stages/spark_promoted",
+    "stages/spark_template_days",
     "stages/spark_usage_rollup",
     "checks/check_usage__unique_event",
     "checks/check_usage__token_subsets",
@@ -296,10 +298,13 @@ def _drop_local_branches(query: Any) -> Any:
     def prune(node: Any) -> Any:
         if isinstance(node, exp.Union):
             left, right = node.this, node.expression
-            if reads_only_local(right):
-                return left
-            if reads_only_local(left):
-                return right
+            kept = left if reads_only_local(right) else right if reads_only_local(left) else None
+            if kept is not None:
+                kept = kept.copy()
+                for key in ("with_", "with"):  # the CTEs of `with ... select ... union ...` (key per sqlglot)
+                    if node.args.get(key) is not None:
+                        kept.set(key, node.args[key].copy())
+                return kept
         return node
 
     return query.transform(prune)
@@ -367,6 +372,7 @@ _BANNED_ANONYMOUS = {
     "READ_CSV": "read files through the runner's logical tables, never by path",
     "READ_JSON": "read files through the runner's logical tables, never by path",
     "EPOCH_MS": "epoch_ms maps to the wrong Spark overload; use epoch(ts)",
+    "NOW": "now(): pass the time as a $parameter",
     "UUID": "not deterministic",
     "GEN_RANDOM_UUID": "not deterministic",
 }

@@ -131,6 +131,36 @@ def session(remote: str | None = None, master: str | None = None, conf: dict[str
                               "with pyspark[connect]") from None
 
 
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{option} {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def engine_from_options(*, remote: str | None, master: str | None, source: str | None, format: str = "auto",
+                        mapping: list[str] = (), sets: list[str] = (), day_column: str | None = None,
+                        conf: list[str] = ()) -> SparkEngine:
+    """The engine `planner run --engine spark` builds from its --spark-* options (input checked first,
+    so a missing --spark-input fails before a JVM starts)."""
+    if not source:
+        raise UsageError("--engine spark needs --spark-input PATH|TABLE (where the request rows live)")
+    spec = SparkInput(source, format=format, mapping=_pairs(list(mapping), "--spark-map"),
+                      sets=_pairs(list(sets), "--spark-set"), day_column=day_column)
+    return SparkEngine(session(remote=remote, master=master, conf=_pairs(list(conf), "--spark-conf")), spec)
+
+
+def run(export_dir: Any, out: Any, *, config: Config, session: Any, source: SparkInput, **kw: Any) -> Any:
+    """`planner run --engine spark` from Python with an existing SparkSession (Databricks, a notebook):
+    planner.nightly.run with the raw-row stages on `session` over `source`."""
+    from planner import nightly
+
+    return nightly.run(export_dir, out, config=config, spark=SparkEngine(session, source), **kw)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return (text.splitlines()[0] if text else type(exc).__name__)[:300]
@@ -523,6 +553,7 @@ def run_stages(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, engi
         engine.bind_input(con, days=None if full or input_changed or rebuild else days)
         engine.view("usage", engine.select("stages/spark_usage", replace=usage_sql, args={"policy": digest_policy}))
         engine.view("usage_enriched", engine.select("views/20_intermediate/usage_enriched"), cache=True)
+        engine.ship(con, _days_list(days), "_seg_days")  # segment_rows names it (unread when $full)
         engine.view("_seg_rows", engine.select("stages/segment_rows", flags={"full": True}), cache=True)
         engine.run("stages/segment_hours")
         engine.run("stages/segment_grid")

@@ -85,7 +85,10 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]
 def run_stages(con: duckdb.DuckDBPyConnection, config: Config, run_id: str,
                progress: Callable[[str], None] | None = None) -> AnalyzeResult:
     """Every stage in order, each in one transaction, then the data checks; no run bookkeeping."""
+    from planner.spark import require_local
+
     say = progress or (lambda _m: None)
+    require_local(con)  # a database the Spark engine fills holds rollups, not the request rows
     result = AnalyzeResult(run_id=run_id)
     with transaction(con):
         record_assumptions(con, run_id, config)

@@ -295,12 +295,42 @@ def run_cmd(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     wait: WaitOpt = 0.0,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb, or spark: the raw-row stages run on Spark over "
+                                        "--spark-input (docs/spark.md).")] = "duckdb",
+    spark_remote: Annotated[str | None, typer.Option("--spark-remote", envvar="SPARK_REMOTE",
+                                                     help="Spark Connect URL (sc://host:15002).")] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master (local[4], yarn, ...) "
+                                                     "when not using Spark Connect.")] = None,
+    spark_input: Annotated[str | None, typer.Option("--spark-input", help="The request rows: a Parquet/Delta/ORC "
+                                                    "path or URI, or a table name.")] = None,
+    spark_format: Annotated[str, typer.Option("--spark-format", help="auto, parquet, delta, orc, json, csv or "
+                                              "table.")] = "auto",
+    spark_map: Annotated[list[str] | None, typer.Option("--spark-map", help="FIELD=COLUMN: an input column for a "
+                                                        "usage field (repeatable; tags.KEY=COLUMN builds tags).")] = None,
+    spark_set: Annotated[list[str] | None, typer.Option("--spark-set", help="FIELD=VALUE: a constant usage field "
+                                                        "(repeatable).")] = None,
+    spark_day_column: Annotated[str | None, typer.Option("--spark-day-column", help="The input's UTC day partition "
+                                                         "column, for partition pruning.")] = None,
+    spark_conf: Annotated[list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE session setting "
+                                                         "(repeatable).")] = None,
 ) -> int:
     """The nightly job: load new files, analyse, write reports, compare with the previous run."""
     from planner import nightly
 
     cfg = _config(config)
-    result = nightly.run(export_dir, out, config=cfg, db_path=db, wait=wait, progress=None if quiet else _err)
+    spark = None
+    if engine == "spark":
+        from planner import spark as spark_mod
+
+        spark = spark_mod.engine_from_options(
+            remote=spark_remote, master=spark_master, source=spark_input, format=spark_format,
+            mapping=spark_map or [], sets=spark_set or [], day_column=spark_day_column, conf=spark_conf or [])
+    elif engine != "duckdb":
+        raise UsageError(f"--engine: unknown engine {engine!r}", hint="duckdb or spark")
+    elif spark_input or spark_master:
+        raise UsageError("--spark-input/--spark-master need --engine spark")
+    result = nightly.run(export_dir, out, config=cfg, db_path=db, wait=wait, progress=None if quiet else _err,
+                         spark=spark)
     for w in result.warnings:
         _err(f"planner: warning: {w}")
     if not quiet and result.latest is not None:

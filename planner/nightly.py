@@ -77,13 +77,14 @@ def publish_latest(out: Path, run_dir: Path) -> Path:
 
 def run(export_dir: Path, out: Path, *, config: Config, db_path: Path | None = None, wait: float = 0.0,
         progress: Say | None = None, formats: tuple[str, ...] = ("json", "md", "html"),
-        run_id: str | None = None, now: Any = None) -> RunResult:
+        run_id: str | None = None, now: Any = None, spark: Any = None) -> RunResult:
+    """`spark`: a planner.spark.SparkEngine; the raw-row stages then run on Spark over its input."""
     say = progress or (lambda _m: None)
     if not export_dir.is_dir():
         raise UsageError(f"{export_dir}: not a folder")
     con = _connect(db_path, config, wait)
     try:
-        return _run_locked(con, export_dir, out, config, say, formats, run_id or new_run_id(), now)
+        return _run_locked(con, export_dir, out, config, say, formats, run_id or new_run_id(), now, spark)
     finally:
         con.close()
 
@@ -95,7 +96,7 @@ def _connect(db_path: Path | None, config: Config, wait: float) -> duckdb.DuckDB
 
 
 def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, config: Config, say: Say,
-                formats: tuple[str, ...], run_id: str, now: Any) -> RunResult:
+                formats: tuple[str, ...], run_id: str, now: Any, spark: Any = None) -> RunResult:
     try:
         from planner import report
     except ImportError:  # until the report module lands
@@ -113,7 +114,12 @@ def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, con
         result.files, result.warnings = files, list(warnings)
         new = [f for f in files if f.status == "loaded"]
         say(f"planner: {len(new)} new file(s), {sum(f.rows_loaded for f in new)} rows loaded; analysing")
-        analysis = analyze_mod.run_stages(con, config, run_id, progress=say)
+        if spark is None:
+            analysis = analyze_mod.run_stages(con, config, run_id, progress=say)
+        else:
+            from planner import spark as spark_mod
+
+            analysis = spark_mod.run_stages(con, config, run_id, spark, progress=say)
         result.warnings += analysis.warnings
         result.warnings += [f"{f.path}: {f.error}" for f in files if f.status == "failed"]
         result.warnings += [f"{f.path}:{(f.first_error or '').removeprefix('row ')} ({f.rows_rejected} rows rejected)"

@@ -521,11 +521,12 @@ def _q(v: Decimal | None) -> Decimal | None:
 
 
 def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None,
-                source: PriceSource | None = None) -> PricingOutcome:
-    """Resolve models, fill usage.model_ref, write `price_models` and `prices`. One scan of usage."""
+                source: PriceSource | None = None, keys: list[dict[str, Any]] | None = None) -> PricingOutcome:
+    """Resolve models, fill usage.model_ref, write `price_models` and `prices`. One scan of usage
+    (`keys`: the price_keys rows when another engine scanned them, planner.spark)."""
     source = source or load_prices(config)
     snapshot = source.snapshot
-    keys = fetch_dicts(con, load_sql("stages/price_keys"))
+    keys = fetch_dicts(con, load_sql("stages/price_keys")) if keys is None else keys
     warnings = list(source.warnings)
 
     # 1. resolve each (provider, model) once
@@ -931,10 +932,12 @@ def totals_json(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the stage function
 
-def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageResult:
-    """Stage 1 of analyze: prices, price book, reconciliation. The caller wraps it in one transaction."""
+def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, *,
+        keys: list[dict[str, Any]] | None = None) -> StageResult:
+    """Stage 1 of analyze: prices, price book, reconciliation. The caller wraps it in one transaction.
+    `keys`: the distinct price keys when the rows live elsewhere (planner run --engine spark)."""
     source = load_prices(config)
-    outcome = price_usage(con, config, run_id, source)
+    outcome = price_usage(con, config, run_id, source, keys)
     book_rows = build_price_book(con, config, run_id, source)
     flagged, rec_warnings = reconcile(con, config)
     warnings = outcome.warnings + rec_warnings

@@ -174,7 +174,13 @@ def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, *, rebuild:
     if exact:
         con.execute("CREATE OR REPLACE TEMP VIEW _seg_rows AS " + _flag(load_sql("stages/segment_rows"), "full", True))
         con.execute(load_sql("stages/segment_exact"))
-    else:
+    return finish(con, config, run_id, result, exact=exact, full=full, days=days, promoted=promoted, digest=digest)
+
+
+def finish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, result: StageResult, *, exact: bool,
+           full: bool, days: int, promoted: int, digest: str) -> StageResult:
+    """Merge the day rollups into this run's `segments` rows (also the Spark engine's last step)."""
+    if not exact:
         con.execute("CREATE OR REPLACE TEMP TABLE _seg_exact AS SELECT CAST(NULL AS VARCHAR) AS segment_id, "
                     + ", ".join(f"CAST(NULL AS DOUBLE) AS {c}" for c in
                                 ("p50_input", "p95_input", "p99_input", "p50_output", "p95_output", "p99_output"))

@@ -62,12 +62,13 @@ arrivals as (
 ),
 
 -- burstiness inside each hour: variance/mean of the hour's 60 per-minute counts is s2/s1 - s1/60
--- (s1, s2: sum of k and of k^2 over the hour); weighted by s1 it adds up across hours and days
+-- (s1, s2: sum of k and of k^2 over the hour); weighted by s1 it adds up across hours and days.
+-- Summed as integers (60 s2 - s1^2), divided once: the same double on every engine and in any order
 hour_dispersion as (
     select
         k,
         day,
-        sum(s2 - s1 * s1 / 60.0) as burst_weighted,
+        cast(sum(60 * s2 - s1 * s1) as double) / 60.0 as burst_weighted,
         sum(s1) as burst_weight
     from (
         select

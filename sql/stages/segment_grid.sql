@@ -15,12 +15,12 @@ per_row as (
         case
             when coalesce(status, 'ok') = 'error' or not requests > 0 or input_tokens is null then null
             when input_tokens < requests then -1
-            else cast(floor(log2(input_tokens / requests) * 16) as bigint)
+            else cast(floor(log2(input_tokens / nullif(requests, 0)) * 16) as bigint)
         end as input_bucket,
         case
             when coalesce(status, 'ok') = 'error' or not requests > 0 or output_tokens is null then null
             when output_tokens < requests then -1
-            else cast(floor(log2(output_tokens / requests) * 16) as bigint)
+            else cast(floor(log2(output_tokens / nullif(requests, 0)) * 16) as bigint)
         end as output_bucket
     from _seg_rows
 )

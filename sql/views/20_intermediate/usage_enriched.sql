@@ -94,4 +94,11 @@ segmented as (
     ) as f
 )
 
-select * exclude (wl) from segmented
+select
+    * exclude (wl),
+    1 as usage_rows  -- request rows behind the row (usage_rollup rows stand for many)
+from segmented
+
+-- rows the Spark engine rolled up (planner run --engine spark; empty otherwise)
+union all by name
+select * from usage_rollup

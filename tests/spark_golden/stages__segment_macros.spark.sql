@@ -1,0 +1,1 @@
+-- macros: inlined into the statements that call them

@@ -292,6 +292,14 @@ def _coerce(key: str, value: Any, default: Any, where: str) -> Any:
     elif isinstance(default, list):
         if isinstance(value, list):
             return value
+    elif isinstance(default, dict):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        if isinstance(value, dict):
+            return value
     else:
         return value
     raise ConfigError(f"{where}: {key}: expected {type(default).__name__}, got {value!r}")

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from planner.config import Config
 
 PLAN_TABLES = ("plan", "plan_waves", "plan_segments", "plan_deployments", "plan_volume", "plan_cashflow",
-               "plan_warnings", "plan_opportunities")
+               "plan_warnings", "plan_opportunities", "plan_overflow")
 STAGE_SQL = ("plan_inputs", "plan_segments", "plan_scenarios", "plan_deployments", "plan_volume", "plan_waves",
-             "plan_cashflow", "plan_headline", "plan_opportunities", "plan_warnings")
+             "plan_cashflow", "plan_headline", "plan_overflow", "plan_opportunities", "plan_warnings")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 

@@ -49,7 +49,7 @@ def test_four_options_per_segment_with_decimal_money(db):
     result = run_stage(db)
     assert result.data["segments"] == 2
     opts = options(db)
-    assert len(opts) == 8
+    assert len(opts) == 10
     assert {o for _, o in opts} == set(score.OPTIONS)
     types = dict(db.execute("select column_name, data_type from information_schema.columns "
                             "where table_name = 'segment_options'").fetchall())

@@ -54,7 +54,7 @@ DECISIONS = ("stay", "optimize_api", "migrate", "pilot")          # codes 0..3
 STAY, OPTIMIZE, MIGRATE, PILOT = 0, 1, 2, 3
 SENSITIVITY_ORDER = {"public": 0, "internal": 1, "confidential": 2, "regulated": 3}
 TOP_K = 8
-TOP_K_HYBRID = 2                # hybrid fleets recomputed for flips and the break-even map
+TOP_K_HYBRID = 1                # hybrid fleets recomputed for flips and the break-even map
 CHUNK = 1000                    # segments scored at once: bounds the (segments x deployments) arrays
 SMALL_TIER_CONTEXT = 128_000    # context every listed cheaper tier has (Haiku 4.5: 200K, GPT-5 mini: 400K, ...)
 CENT = Decimal("0.01")
@@ -760,7 +760,7 @@ def decision_maps(di: DecisionInputs, params: Params, decision: np.ndarray, chos
                 c3 = np.full((s_n, g_n), np.inf)
             c4 = np.full((s_n, g_n), np.inf)
             if len(hy_idx):
-                hs = {k: h[k][hy_idx] for k in ("mu", "tp", "price", "gpn", "ok", "seg")}
+                hs = {k: h[k][hy_idx][:, :1] for k in ("mu", "tp", "price", "gpn", "ok", "seg")}   # the best fleet only
                 fleet = hybrid.cheapest(
                     di.profiles, hs["seg"][:, :, None],
                     c=hybrid.capacity_per_minute(hs["mu"], params.utilization_target)[:, :, None],
@@ -1279,7 +1279,6 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     # self_host (vectorised)
     sh = evaluate_self_host(frame, params, catalog, model_ids=cand_models, gpu_ids=cand_gpus, tps=tps, precision=precision,
                             calibrations=calibrations, fallback_base=c0 / max(params.volume * params.api_price, 1e-12))
-    rows = np.arange(s_n)
     c3 = _at_best(sh.costs["total"], sh.best) if sh.deps else np.full(s_n, np.inf)
 
     # hybrid (vectorised): a fleet for the base load, the overflow to today's API

@@ -438,7 +438,7 @@ def test_views_show_the_latest_finished_run(db):
     db.execute("insert into runs (run_id, command, started_at, status) values (?, 'analyze', now()::timestamp, 'ok')",
                [RUN])
     rows = fetch_dicts(db, "select * from v_segment_options order by segment_id, option")
-    assert len(rows) == 8 and sum(r["chosen"] for r in rows) == 2
+    assert len(rows) == 10 and sum(r["chosen"] for r in rows) == 2
     sc = fetch_dicts(db, "select segment_id, decision, flips from v_segment_scores order by segment_id")
     assert [r["segment_id"] for r in sc] == ["a", "b"]
     assert json.loads(sc[0]["flips"])

@@ -203,3 +203,33 @@ def test_scoring_1000_segments_with_profiles_under_a_second():
 
     best = min(cpu() for _ in range(2))
     assert best < 1.0, f"{best:.2f} s of CPU for 1,000 segments with the hybrid option"
+
+
+def test_plan_prices_overflow_once_per_provider_and_router_overflows(db, tmp_path):
+    """Two spiky hybrid segments on the same API: one overflow line for that provider in the plan, and the
+    router export caps the fleet route at its capacity (rpm) with today's API as the fallback."""
+    from planner import export, plan
+    from planner.runs import record_assumptions
+
+    cfg_path = tmp_path / "planner.toml"
+    cfg_path.write_text("[candidates]\nopen_model_providers = [\"none\"]\n")
+    config = load_config(cfg_path)
+    segs = [_bulk("spiky", peak_to_mean=8.0), _bulk("spiky2", peak_to_mean=8.0)]
+    _score(db, segs, [SPIKY, SPIKY], config)
+    with transaction(db):
+        record_assumptions(db, RUN, config)
+    with transaction(db):
+        plan.run(db, config, RUN)
+    acts = dict(db.execute("select segment_id, action from plan_segments where run_id = ?", [RUN]).fetchall())
+    assert acts == {"spiky": "hybrid", "spiky2": "hybrid"}
+    lines = fetch_dicts(db, "select * from plan_overflow where run_id = ?", [RUN])
+    assert len(lines) == 1 and lines[0]["provider"] == "openai" and lines[0]["segments"] == 2
+    opts = fetch_dicts(db, "select details from segment_options where run_id = ? and option = 'hybrid'", [RUN])
+    each = sum(Decimal(json.loads(o["details"])["overflow"]["api_cost_usd"])
+               + Decimal(json.loads(o["details"])["overflow"]["failover_api_cost_usd"]) for o in opts)
+    assert abs(lines[0]["monthly_cost_usd"] - each) < Decimal("0.01")
+    head = fetch_dicts(db, "select * from plan where run_id = ?", [RUN])[0]
+    assert abs(head["overflow_api_cost_usd"] - lines[0]["monthly_cost_usd"]) < Decimal("0.01")
+    text = "\n".join(export.router(db, RUN).lines)
+    assert "rpm: " in text and "overflow to today's API" in text
+    assert '"openai/gpt-5-mini"' in text and "fallbacks:" in text

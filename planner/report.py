@@ -155,7 +155,35 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
                      for u in _rows(con, "report_unpriced")],
         "charts": _chart_data(con, segments),
     }
+    out["scenarios"] = _scenarios(con, run_id)
     out["uncertainties"] = _uncertainties(out)
+    return out
+
+
+MAX_SCENARIOS = 3
+
+
+def _scenarios(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """The base plan and up to three scenario runs on it, side by side (first: the base plan); empty when
+    there is no scenario run to compare."""
+    rows = _rows(con, "report_scenarios", run_id=run_id, max_scenarios=MAX_SCENARIOS)
+    if len(rows) < 2:
+        return []
+    base = {a["segment_id"]: a["action"] for a in rows[0]["actions"] or []}
+    out = []
+    for r in rows:
+        actions = {a["segment_id"]: a["action"] for a in r["actions"] or []}
+        out.append({
+            "run_id": r["run_id"], "scenario": r["scenario"], "base": r["position"] == 0,
+            "changes": [{"key": c["key"], "value": c["value"], "origin": c["origin"]} for c in r["changes"] or []],
+            "current_monthly_cost_usd": dec(r["current_monthly_cost_usd"]),
+            "plan_monthly_cost_usd": dec(r["plan_monthly_cost_usd"]),
+            "monthly_savings_usd": dec(r["monthly_savings_usd"]), "one_time_cost_usd": dec(r["one_time_cost_usd"]),
+            "breakeven_month": r["breakeven_month"], "segments_moving": r["segments_moving"],
+            "segments_staying": r["segments_staying"], "deployments": r["deployments"], "gpus": r["gpus"],
+            "overflow_api_cost_usd": dec(r["overflow_api_cost_usd"]),
+            "decisions_changed": sum(1 for s, a in actions.items() if s in base and base[s] != a),
+        })
     return out
 
 
@@ -489,8 +517,25 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update({"usd": usd, "usd_exact": usd_exact, "pct": pct, "n": count, "md": md_escape,
-                        "x": multiple, "orblank": orblank})
+                        "x": multiple, "orblank": orblank, "breakeven_svg": _breakeven_svg})
+    env.globals["breakeven_legend"] = _breakeven_legend
     return env
+
+
+def _breakeven_svg(m: Any) -> Any:
+    import markupsafe
+
+    from planner.charts import breakeven_svg
+
+    return markupsafe.Markup(breakeven_svg(m))
+
+
+def _breakeven_legend() -> Any:
+    import markupsafe
+
+    from planner.charts import breakeven_legend
+
+    return markupsafe.Markup(breakeven_legend())
 
 
 def usd(value: Any) -> str:

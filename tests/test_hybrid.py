@@ -233,3 +233,21 @@ def test_plan_prices_overflow_once_per_provider_and_router_overflows(db, tmp_pat
     text = "\n".join(export.router(db, RUN).lines)
     assert "rpm: " in text and "overflow to today's API" in text
     assert '"openai/gpt-5-mini"' in text and "fallbacks:" in text
+
+
+def test_breakeven_map_of_a_hybrid_decision(db, tmp_path):
+    import xml.dom.minidom
+
+    from planner.charts import breakeven_svg
+
+    cfg = tmp_path / "planner.toml"
+    cfg.write_text("[candidates]\nopen_model_providers = [\"none\"]\n")
+    _score(db, [_bulk("spiky", peak_to_mean=8.0)], [SPIKY], load_config(cfg))
+    sc = fetch_dicts(db, "select * from segment_scores where run_id = ?", [RUN])[0]
+    m = json.loads(sc["breakeven_map"])
+    assert len(m["cells"]) == len(m["volume_multipliers"])
+    assert all(len(row) == len(m["gpu_price_multipliers"]) for row in m["cells"])
+    assert m["at_today"] in ("Y", "y") and m["decision"] == m["at_today"] and 0 < m["holds_share"] <= 1
+    cheap = m["cells"][0]            # a tenth of the volume: the fleet no longer pays, stay or optimise
+    assert "Y" not in cheap[:3]
+    xml.dom.minidom.parseString(breakeven_svg(m))

@@ -201,7 +201,7 @@ def test_scoring_1000_segments_with_profiles_under_a_second():
         score.score_frame(frame, PARAMS, CAT, book)
         return time.process_time() - t
 
-    best = min(cpu() for _ in range(2))
+    best = min(cpu() for _ in range(3))
     assert best < 1.0, f"{best:.2f} s of CPU for 1,000 segments with the hybrid option"
 
 

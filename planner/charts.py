@@ -320,3 +320,57 @@ def render_all(plan: dict[str, Any]) -> dict[str, dict[str, str]]:
             fig = draw(plan)
             out[name] = {"title": title, "svg": _svg(fig, name, title)}
     return out
+
+
+# ---------------------------------------------------------------- break-even map (per segment)
+
+MAP_COLORS = {".": "#d9d9d9", "o": "#9ecae1", "A": "#3a9d5d", "a": "#a1d99b", "H": "#1f6f8b", "h": "#7fb3c8",
+              "Y": "#e07a1f", "y": "#f4b77e"}
+MAP_LABELS = {".": "stay", "o": "optimise API", "A": "open-model API", "a": "pilot open-model API",
+              "H": "self-host", "h": "pilot self-host", "Y": "hybrid", "y": "pilot hybrid"}
+
+
+def breakeven_svg(m: dict[str, Any] | None) -> str:
+    """A small heat map of the decision over GPU price (x) x volume (y) multipliers, today's cell outlined.
+
+    Plain SVG rectangles and numeric labels written here (no matplotlib: one per segment would be slow);
+    only numbers and fixed words reach the markup, never user strings."""
+    if not m or not m.get("cells"):
+        return ""
+    gm = [float(x) for x in m["gpu_price_multipliers"]]
+    vm = [float(x) for x in m["volume_multipliers"]]
+    cells = [str(r) for r in m["cells"]]
+    cw, ch, left, top = 16, 10, 34, 6
+    w, h = left + cw * len(gm) + 4, top + ch * len(vm) + 30
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="breakeven" width="{w}" height="{h}" '
+           f'viewBox="0 0 {w} {h}" role="img" aria-label="decision over GPU price and volume">']
+    for vi in range(len(vm)):
+        y = top + ch * (len(vm) - 1 - vi)          # volume grows upwards
+        row = cells[vi] if vi < len(cells) else ""
+        for gi in range(len(gm)):
+            code = row[gi] if gi < len(row) else "."
+            color = MAP_COLORS.get(code, "#ffffff")
+            label = MAP_LABELS.get(code, "")
+            out.append(f'<rect x="{left + cw * gi}" y="{y}" width="{cw}" height="{ch}" fill="{color}">'
+                       f'<title>GPU x{gm[gi]:g}, volume x{vm[vi]:g}: {label}</title></rect>')
+    g1 = min(range(len(gm)), key=lambda i: abs(gm[i] - 1.0))
+    v1 = min(range(len(vm)), key=lambda i: abs(vm[i] - 1.0))
+    out.append(f'<rect x="{left + cw * g1}" y="{top + ch * (len(vm) - 1 - v1)}" width="{cw}" height="{ch}" '
+               'fill="none" stroke="#000" stroke-width="1.5"/>')
+    for vi in (0, v1, len(vm) - 1):
+        out.append(f'<text x="{left - 3}" y="{top + ch * (len(vm) - 1 - vi) + ch - 2}" font-size="8" '
+                   f'text-anchor="end">{vm[vi]:g}x</text>')
+    base = top + ch * len(vm)
+    for gi in (0, g1, len(gm) - 1):
+        out.append(f'<text x="{left + cw * gi + cw / 2:g}" y="{base + 10}" font-size="8" '
+                   f'text-anchor="middle">{gm[gi]:g}x</text>')
+    out.append(f'<text x="{left + cw * len(gm) / 2:g}" y="{base + 22}" font-size="8" text-anchor="middle">'
+               'GPU price (x today) →, volume ↑</text></svg>')
+    return "".join(out)
+
+
+def breakeven_legend() -> str:
+    """The map's colour key, as HTML (fixed words only)."""
+    items = [f'<span class="key"><svg width="10" height="10"><rect width="10" height="10" fill="{MAP_COLORS[c]}"/>'
+             f'</svg> {MAP_LABELS[c]}</span>' for c in MAP_COLORS]
+    return " ".join(items)

@@ -235,13 +235,21 @@ def analyze(
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
     wait: WaitOpt = 0.0,
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Run [scenarios.NAME] from planner.toml as its own run.")] = None,
+    set_assumption: Annotated[list[str] | None, typer.Option("--set-assumption", help="KEY=VALUE for this run only (repeatable).")] = None,
+    volume: Annotated[float | None, typer.Option("--volume", help="Scale volumes (requests, tokens, peaks, API bills) by X.")] = None,
+    price_change: Annotated[list[str] | None, typer.Option("--price-change", help="PROVIDER:±N% on that provider's API prices (repeatable).")] = None,
 ) -> int:
-    """Price, detect, segment, size, score and plan over everything ingested."""
+    """Price, detect, segment, size, score and plan over everything ingested (a scenario: as its own run)."""
     from planner import analyze as an
+    from planner import scenarios as scn
 
     cfg = _config(config)
+    applied = scn.apply(cfg, name=scenario, set_assumptions=set_assumption, volume=volume, price_changes=price_change)
     con = _connect(db, cfg, wait=wait)
-    result = an.analyze(con, cfg, progress=None if quiet else _err)
+    if applied.name is not None and not quiet:
+        _err(f"planner: scenario {applied.name}: " + ("; ".join(applied.changes) or "no changes"))
+    result = an.analyze(con, applied.config, scenario=applied.name, progress=None if quiet else _err)
     for w in result.warnings:
         _err(f"planner: warning: {w}")
     if json_out:

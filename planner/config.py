@@ -290,7 +290,20 @@ def _coerce(key: str, value: Any, default: Any, where: str) -> Any:
         if isinstance(value, str):
             return value
     elif isinstance(default, list):
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            try:
+                value = json.loads(value)      # as `assumptions` stores it (a scenario re-run from the table)
+            except json.JSONDecodeError:
+                pass
         if isinstance(value, list):
+            return value
+    elif isinstance(default, dict):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        if isinstance(value, dict):
             return value
     else:
         return value

@@ -107,7 +107,8 @@ def eval_set(con: duckdb.DuckDBPyConnection, run_id: str, segments: list[str], a
 def router(con: duckdb.DuckDBPyConnection, run_id: str) -> Export:
     """LiteLLM tag-based routing: one route per workload; a request tagged with its segment id goes to the
     segment's target, untagged requests (tag `default`) to today's API; self-hosted and open-model
-    targets fall back to today's API."""
+    targets fall back to today's API; hybrid targets carry their fleet's capacity as `rpm`, so the
+    overflow above it falls back to today's API."""
     rows = fetch_dicts(con, load_sql("stages/export_router"), _params("stages/export_router", run_id=run_id))
     prefixes = serve_data()["litellm"]
     by_id = serve_data()["by_id"]
@@ -131,7 +132,7 @@ def router(con: duckdb.DuckDBPyConnection, run_id: str) -> Export:
         targets: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         for s in segs:
             key = (s["action"], s["deployment_id"], s["open_provider"], s["open_model"]) \
-                if s["action"] in ("self_host", "open_model_api") else ("api",)
+                if s["action"] in ("self_host", "hybrid", "open_model_api") else ("api",)
             targets.setdefault(key, []).append(s)
         out.append(f"  # workload {_comment(workload)}: " + "; ".join(
             f"{s['segment_id']} {s['action']}" + (f" (wave {s['wave']})" if s["wave"] else "") for s in segs))
@@ -139,10 +140,21 @@ def router(con: duckdb.DuckDBPyConnection, run_id: str) -> Export:
         for key, members in sorted(targets.items(), key=lambda kv: str(kv[0])):
             tags = [m["segment_id"] for m in members]
             s = members[0]
-            if key[0] == "self_host":
+            if key[0] in ("self_host", "hybrid"):
                 model = by_id.get(s["self_host_model"], {}).get("repo", s["self_host_model"])
                 params = [f"      model: {_q('hosted_vllm/' + str(model))}",
                           f"      api_base: {_q('os.environ/' + _env_name('PLANNER', s['deployment_id'] or '', 'API_BASE'))}"]
+                if key[0] == "hybrid":
+                    # the base fleet takes up to its capacity; above it the router finds no deployment under
+                    # its rpm and the request falls back to today's API (the overflow the plan priced)
+                    cap = min((m["capacity_per_minute"] for m in members if m["capacity_per_minute"]), default=None)
+                    if cap:
+                        share = max((m["overflow_share"] or 0.0) for m in members)
+                        params.append(f"      rpm: {int(cap)}  # hybrid: above this, overflow to today's API "
+                                      f"(~{share:.1%} of requests)")
+                    if not api:
+                        warnings.append(f"workload {workload}: hybrid segments but today's provider and model are "
+                                        "unknown; no overflow route")
                 moved = True
             elif key[0] == "open_model_api":
                 prefix = prefixes.get(s["open_provider"] or "", s["open_provider"] or "openai")

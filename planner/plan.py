@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from planner.config import Config
 
 PLAN_TABLES = ("plan", "plan_waves", "plan_segments", "plan_deployments", "plan_volume", "plan_cashflow",
-               "plan_warnings", "plan_opportunities")
+               "plan_warnings", "plan_opportunities", "plan_overflow")
 STAGE_SQL = ("plan_inputs", "plan_segments", "plan_scenarios", "plan_deployments", "plan_volume", "plan_waves",
-             "plan_cashflow", "plan_headline", "plan_opportunities", "plan_warnings")
+             "plan_cashflow", "plan_headline", "plan_overflow", "plan_opportunities", "plan_warnings")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -106,18 +106,19 @@ def _warnings(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
 
 # ---------------------------------------------------------------- runs and diff
 
-def plan_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+def plan_runs(con: duckdb.DuckDBPyConnection, *, scenarios: bool = True) -> list[str]:
     """Run ids that have a plan, oldest first (run ids sort by their UTC start time); runs that failed or
-    were interrupted after their plan stage are left out."""
-    return [r[0] for r in con.execute(load_sql("stages/plan_runs")).fetchall()]
+    were interrupted after their plan stage are left out; `scenarios=False` leaves out scenario runs."""
+    return [r[0] for r in con.execute(load_sql("stages/plan_runs")).fetchall() if scenarios or r[1] is None]
 
 
 def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:
     runs = plan_runs(con)
     if not runs:
         raise UsageError("no plan in this database yet", hint="run `planner analyze` (or `planner run`) first")
-    if run_id is None:
-        return runs[-1]
+    if run_id is None:      # the latest plan that is not a scenario's what-if (else the latest of any)
+        base = plan_runs(con, scenarios=False)
+        return base[-1] if base else runs[-1]
     matches = [r for r in runs if r == run_id or r.startswith(run_id)]
     if len(matches) != 1:
         what = "no plan for run" if not matches else "ambiguous run"
@@ -126,7 +127,7 @@ def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:
 
 
 def previous_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
-    earlier = [r for r in plan_runs(con) if r < run_id]
+    earlier = [r for r in plan_runs(con, scenarios=False) if r < run_id]
     return earlier[-1] if earlier else None
 
 

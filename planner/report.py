@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "planner.plan/v1"
 FORMATS = ("html", "md", "json")
-OPTIONS = ("api_current", "api_optimized", "open_model_api", "self_host")
+OPTIONS = ("api_current", "api_optimized", "open_model_api", "self_host", "hybrid")
 
 
 # ---------------------------------------------------------------- JSON values
@@ -101,6 +101,8 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
     cashflow = fetch_dicts(con, "SELECT * FROM plan_cashflow WHERE run_id = ? ORDER BY month", [run_id])
     opportunities = fetch_dicts(con, "SELECT * FROM plan_opportunities WHERE run_id = ? "
                                      "ORDER BY monthly_savings_usd DESC, segment_id", [run_id])
+    overflow = fetch_dicts(con, "SELECT * FROM plan_overflow WHERE run_id = ? ORDER BY monthly_cost_usd DESC, provider, "
+                                "model", [run_id]) if _exists(con, "plan_overflow") else []
     start, end = totals["period_start"], totals["period_end"]
     days = None if start is None else num(max((end - start).total_seconds() / 86400.0, 0.0), 3)
     if min_cost_change is None:
@@ -131,7 +133,19 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
         "assumptions": [{"key": a["key"], "value": a["value"], "unit": a["unit"], "source": a["source"],
                          "origin": a["origin"]} for a in assumptions],
         "segments": segments,
-        "portfolio": _portfolio(headline, deployments, waves, volume, cashflow, segments, opportunities),
+        "portfolio": _portfolio(headline, deployments, waves, volume, cashflow, segments, opportunities) | {
+            "overflow_api_cost_usd": dec(headline.get("overflow_api_cost_usd")),
+            "overflow": [{
+                "provider": o["provider"], "model": o["model"], "segments": o["segments"],
+                "segment_ids": list(o["segment_ids"]), "requests_per_month": num(o["requests_per_month"], 1),
+                "input_tokens_per_month": num(o["input_tokens_per_month"], 0),
+                "output_tokens_per_month": num(o["output_tokens_per_month"], 0),
+                "peak_overflow_per_minute": num(o["peak_overflow_per_minute"], 3),
+                "overflow_api_cost_usd": dec(o["overflow_api_cost_usd"]),
+                "failover_api_cost_usd": dec(o["failover_api_cost_usd"]),
+                "monthly_cost_usd": dec(o["monthly_cost_usd"]),
+                "api_cost_replaced_usd": dec(o["api_cost_replaced_usd"]),
+            } for o in overflow]},
         "warnings": warnings,
         "diff": diff_json(diff),
         "sources": [{"path": s["path"], "format": s["format"], "status": s["status"], "rows_loaded": s["rows_loaded"],
@@ -141,7 +155,35 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
                      for u in _rows(con, "report_unpriced")],
         "charts": _chart_data(con, segments),
     }
+    out["scenarios"] = _scenarios(con, run_id)
     out["uncertainties"] = _uncertainties(out)
+    return out
+
+
+MAX_SCENARIOS = 3
+
+
+def _scenarios(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any]]:
+    """The base plan and up to three scenario runs on it, side by side (first: the base plan); empty when
+    there is no scenario run to compare."""
+    rows = _rows(con, "report_scenarios", run_id=run_id, max_scenarios=MAX_SCENARIOS)
+    if len(rows) < 2:
+        return []
+    base = {a["segment_id"]: a["action"] for a in rows[0]["actions"] or []}
+    out = []
+    for r in rows:
+        actions = {a["segment_id"]: a["action"] for a in r["actions"] or []}
+        out.append({
+            "run_id": r["run_id"], "scenario": r["scenario"], "base": r["position"] == 0,
+            "changes": [{"key": c["key"], "value": c["value"], "origin": c["origin"]} for c in r["changes"] or []],
+            "current_monthly_cost_usd": dec(r["current_monthly_cost_usd"]),
+            "plan_monthly_cost_usd": dec(r["plan_monthly_cost_usd"]),
+            "monthly_savings_usd": dec(r["monthly_savings_usd"]), "one_time_cost_usd": dec(r["one_time_cost_usd"]),
+            "breakeven_month": r["breakeven_month"], "segments_moving": r["segments_moving"],
+            "segments_staying": r["segments_staying"], "deployments": r["deployments"], "gpus": r["gpus"],
+            "overflow_api_cost_usd": dec(r["overflow_api_cost_usd"]),
+            "decisions_changed": sum(1 for s, a in actions.items() if s in base and base[s] != a),
+        })
     return out
 
 
@@ -152,10 +194,12 @@ def _segments(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any
                  "reasons": list(o["reasons"] or [])}
         if o["option"] in ("open_model_api", "api_optimized", "api_current"):
             entry.update({"provider": o["provider"], "model": o["model"]})
-        if o["option"] == "self_host":
+        if o["option"] in ("self_host", "hybrid"):
             entry.update({"model": o["model"], "gpu": o["gpu"], "gpus": o["gpus"], "replicas": o["replicas"]})
         if o["overflow_share"] is not None:
             entry["overflow_share"] = num(o["overflow_share"])
+        if o["option"] == "hybrid":
+            entry["overflow"] = _overflow(o.get("overflow_json"))
         options.setdefault(o["segment_id"], {})[o["option"]] = entry
     out = []
     for s in _rows(con, "report_segments", run_id=run_id):
@@ -195,6 +239,7 @@ def _segments(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any
             "breakeven_months": num(s["breakeven_months"], 2),
             "one_time_cost_usd": dec(s["one_time_cost_usd"]),
             "flips": _flips(s["flips_json"]),
+            "breakeven_map": _breakeven_map(s.get("breakeven_map_json")),
             "reasons": list(s["reasons"] or []),
             "plan": {
                 "action": s["action"] or "stay", "wave": s["wave"], "deployment_id": s["deployment_id"],
@@ -203,6 +248,41 @@ def _segments(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, Any
             },
         })
     return out
+
+
+def _overflow(text: str | None) -> dict[str, Any] | None:
+    """A hybrid option's overflow: where it goes, what share of requests/tokens/minutes, its cost, latency."""
+    if not text:
+        return None
+    o = json.loads(text)
+    if not isinstance(o, dict):
+        return None
+    lat = o.get("latency") if isinstance(o.get("latency"), dict) else None
+    return {"provider": o.get("provider"), "model": o.get("model"),
+            "requests_share": num(o.get("requests_share")), "tokens_share": num(o.get("tokens_share")),
+            "minutes_share": num(o.get("minutes_share")), "failover_share": num(o.get("failover_share")),
+            "requests_per_month": num(o.get("requests_per_month"), 1),
+            "input_tokens_per_month": num(o.get("input_tokens_per_month"), 0),
+            "output_tokens_per_month": num(o.get("output_tokens_per_month"), 0),
+            "peak_overflow_per_minute": num(o.get("peak_overflow_per_minute"), 3),
+            "api_cost_usd": o.get("api_cost_usd"), "failover_api_cost_usd": o.get("failover_api_cost_usd"),
+            "latency": None if lat is None else {k: num(v, 1) for k, v in sorted(lat.items())},
+            "fleet_latency": {k: num(v, 1) for k, v in sorted((o.get("fleet_latency") or {}).items())}}
+
+
+def _breakeven_map(text: str | None) -> dict[str, Any] | None:
+    """Where the segment's decision holds over GPU price x volume (scoring's break-even map)."""
+    if not text:
+        return None
+    m = json.loads(text)
+    if not isinstance(m, dict):
+        return None
+    return {"decision": m.get("decision"), "gpu": m.get("gpu"), "gpu_price_per_hour": num(m.get("gpu_price_per_hour")),
+            "gpu_price_multipliers": [num(x) for x in m.get("gpu_price_multipliers") or []],
+            "volume_multipliers": [num(x) for x in m.get("volume_multipliers") or []],
+            "cells": [str(r) for r in m.get("cells") or []], "codes": dict(sorted((m.get("codes") or {}).items())),
+            "holds_share": num(m.get("holds_share"), 4),
+            "holds": [None if h is None else {k: num(v) for k, v in h.items()} for h in m.get("holds") or []]}
 
 
 def _flips(text: str | None) -> list[dict[str, Any]]:
@@ -437,8 +517,25 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update({"usd": usd, "usd_exact": usd_exact, "pct": pct, "n": count, "md": md_escape,
-                        "x": multiple, "orblank": orblank})
+                        "x": multiple, "orblank": orblank, "breakeven_svg": _breakeven_svg})
+    env.globals["breakeven_legend"] = _breakeven_legend
     return env
+
+
+def _breakeven_svg(m: Any) -> Any:
+    import markupsafe
+
+    from planner.charts import breakeven_svg
+
+    return markupsafe.Markup(breakeven_svg(m))
+
+
+def _breakeven_legend() -> Any:
+    import markupsafe
+
+    from planner.charts import breakeven_legend
+
+    return markupsafe.Markup(breakeven_legend())
 
 
 def usd(value: Any) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planner import capacity as cap
+from planner import hybrid
 from planner.catalog import KINDS, Catalog, Model, load_catalog, normalize_kind
 from planner.offers import (
     Offer,
@@ -48,11 +49,12 @@ if TYPE_CHECKING:
 
     from planner.config import Config
 
-OPTIONS = ("api_current", "api_optimized", "open_model_api", "self_host")
+OPTIONS = ("api_current", "api_optimized", "open_model_api", "self_host", "hybrid")
 DECISIONS = ("stay", "optimize_api", "migrate", "pilot")          # codes 0..3
 STAY, OPTIMIZE, MIGRATE, PILOT = 0, 1, 2, 3
 SENSITIVITY_ORDER = {"public": 0, "internal": 1, "confidential": 2, "regulated": 3}
 TOP_K = 8
+TOP_K_HYBRID = 1                # hybrid fleets recomputed for flips and the break-even map
 CHUNK = 1000                    # segments scored at once: bounds the (segments x deployments) arrays
 SMALL_TIER_CONTEXT = 128_000    # context every listed cheaper tier has (Haiku 4.5: 200K, GPT-5 mini: 400K, ...)
 CENT = Decimal("0.01")
@@ -100,6 +102,10 @@ class Params:
     licences_allowed: tuple[str, ...]
     gpu_prices: dict[str, float]
     settings: cap.Settings
+    provider_price: dict[str, float] = field(default_factory=dict)
+    hybrid_enabled: bool = True
+    map_gpu: tuple[float, ...] = (1.0,)
+    map_volume: tuple[float, ...] = (1.0,)
 
     @classmethod
     def from_config(cls, config: Config, catalog: Catalog) -> Params:
@@ -133,7 +139,16 @@ class Params:
             licences_allowed=tuple(config.value("licence.allowed")),
             gpu_prices={g: n(f"gpus.{g}.price_per_hour") for g in catalog.gpus},
             settings=cap.Settings.from_config(config),
+            provider_price={str(k).lower(): float(v)
+                            for k, v in dict(config.value("scoring.provider_price_multipliers")).items()},
+            hybrid_enabled=bool(config.value("hybrid.enabled")),
+            map_gpu=tuple(sorted({float(x) for x in config.value("scoring.breakeven_map.gpu_price_multipliers")} | {1.0})),
+            map_volume=tuple(sorted({float(x) for x in config.value("scoring.breakeven_map.volume_multipliers")} | {1.0})),
         )
+
+    def price_mult(self, provider: str | None) -> float:
+        """Scenario or negotiated change of one provider's API prices (1.0 = list price)."""
+        return self.provider_price.get((provider or "").lower(), 1.0)
 
     @property
     def week_cost(self) -> float:
@@ -189,6 +204,17 @@ def validate_config(config: Config, catalog: Catalog) -> None:
         within(key, lo, hi, open_lo=open_lo)
     for g in catalog.gpus:
         within(f"gpus.{g}.price_per_hour", 0, 1e4, open_lo=True)
+    mults = config.value("scoring.provider_price_multipliers")
+    if not isinstance(mults, dict):
+        raise ConfigError(f"{where}: scoring.provider_price_multipliers: expected a table of provider = multiplier")
+    for prov, mult in mults.items():
+        if isinstance(mult, bool) or not isinstance(mult, int | float) or not 0 < float(mult) <= 1e6:
+            raise ConfigError(f"{where}: scoring.provider_price_multipliers.{prov}: expected a multiplier > 0, got {mult!r}")
+    for key in ("scoring.breakeven_map.gpu_price_multipliers", "scoring.breakeven_map.volume_multipliers"):
+        values = config.value(key)
+        if not values or any(isinstance(x, bool) or not isinstance(x, int | float) or not 0 < float(x) <= 1e4
+                             for x in values):
+            raise ConfigError(f"{where}: {key}: expected a list of multipliers > 0")
     known("licence.allowed", list(config.value("licence.allowed")), list(catalog.licences), "licence")
     kinds = [*KINDS, *_kind_aliases()]
     known("api_optimized.cheaper_model_kinds", list(config.value("api_optimized.cheaper_model_kinds")), kinds, "kind")
@@ -215,6 +241,7 @@ class CurrentApi:
     batch_share: float
     unpriced_share: float
     models: list[dict[str, Any]] = field(default_factory=list)
+    latency: dict[str, Any] | None = None   # observed latency of the busiest model (overflow sees it)
 
 
 @dataclass
@@ -246,6 +273,8 @@ class Frame:
     repeated_prefix: np.ndarray | None = None  # share of input in a repeated prefix, if known
     forced_gpus: np.ndarray | None = None   # estimate --gpus
     observed: list[dict[str, Any]] = field(default_factory=list)
+    minute_hist: list[np.ndarray | None] | None = None  # per-minute arrival histograms (hybrid.parse_histogram)
+    price_factor: np.ndarray | None = None  # today's bill x this under provider price changes (1 = list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -469,6 +498,78 @@ def evaluate_self_host(frame: Frame, params: Params, catalog: Catalog, *, model_
                     {**costs, "total": total}, feasible, best, top)
 
 
+@dataclass
+class Hybrid:
+    """The hybrid option per (segment, deployment): the cheapest fleet for the base load plus overflow."""
+
+    profiles: hybrid.Profiles
+    fleet: hybrid.Fleet          # (S, D)
+    total: np.ndarray            # (S, D), inf where infeasible
+    total_band: np.ndarray       # (S, D) the same fleet at the low end of the capacity estimate
+    best: np.ndarray             # (S,) index into deps, -1 if none
+    top: np.ndarray              # (S, K) the cheapest deployments (flips, break-even map)
+    why_not: list[str | None]    # per segment: why no hybrid at all (None: see the deployments)
+    blocked: np.ndarray          # (S,) overflow to a third-party API not allowed
+
+
+def evaluate_hybrid(frame: Frame, params: Params, sh: SelfHost, c0: np.ndarray, third_party_ok: np.ndarray) -> Hybrid:
+    """Size the hybrid fleet for every (segment, deployment) from the segment's per-minute arrivals."""
+    s_n = len(frame)
+    prof = hybrid.Profiles.build(frame.minute_hist if frame.minute_hist is not None else [None] * s_n)
+    blocked = ~third_party_ok
+    why: list[str | None] = []
+    forced = frame.forced_gpus is not None and bool(np.isfinite(frame.forced_gpus).any())
+    for s in range(s_n):
+        if not params.hybrid_enabled:
+            why.append("hybrid.enabled is false")
+        elif frame.mode[s] == "batch":
+            why.append("batch traffic has no peak to overflow: self_host bills the GPU-hours of the work")
+        elif blocked[s]:
+            why.append(f"{frame.sensitivity[s] or 'sensitive'} data may not overflow to a third-party API (no "
+                       "sensitivity rule allows it): the fleet must cover the peak, which is the self_host option")
+        elif forced:
+            why.append("the fleet size is forced (--gpus)")
+        elif not prof.known[s]:
+            why.append("no per-minute arrival profile (aggregated rows only, or no arrivals on the minute grid): "
+                       "the overflow cannot be computed")
+        elif not np.isfinite(c0[s]):
+            why.append("today's cost is unknown: the overflow to the API cannot be priced")
+        else:
+            why.append(None)
+    possible = np.array([w is None for w in why])
+    d_n = len(sh.deps)
+    if not d_n:
+        empty = np.zeros((s_n, 0))
+        fleet = hybrid.Fleet(*(empty for _ in range(9)))
+        return Hybrid(prof, fleet, empty, empty, np.full(s_n, -1), np.zeros((s_n, 0), dtype=int), why, blocked)
+    seg = np.arange(s_n)[:, None]
+    tp = np.array([d.tp for d in sh.deps], dtype=float)[None, :]
+    gpn = np.array([d.gpu.gpus_per_node for d in sh.deps], dtype=float)[None, :]
+    price = np.array([params.gpu_prices[d.gpu.id] for d in sh.deps])[None, :]
+    mu = np.where(sh.feasible, sh.capacity.mu_rps, 0.0)
+    kw: dict[str, Any] = {
+        "gpu_replica": tp * params.hours_per_month * price, "obs_replica": params.obs_per_node * np.ceil(tp / gpn),
+        "fixed_obs": params.obs_fixed, "labor": params.fte_per_deployment * params.fte_cost / 12.0,
+        "bill": np.nan_to_num(c0, nan=np.nan, posinf=np.nan)[:, None], "fail": params.api_fallback_share,
+        "volume": params.volume, "ok": sh.feasible & possible[:, None],
+    }
+    fleet = hybrid.cheapest(prof, seg, c=hybrid.capacity_per_minute(mu, params.utilization_target), **kw)
+    band = np.array([d.error_band(params.settings) for d in sh.deps])[None, :]
+    low = hybrid.cost_of(prof, seg, fleet.replicas, c=hybrid.capacity_per_minute(mu * band, params.utilization_target),
+                         **{k: v for k, v in kw.items() if k != "ok"})
+    total_band = np.where(np.isfinite(fleet.total), low, np.inf)
+    tp_i = np.array([d.tp for d in sh.deps])
+    tp_min: dict[tuple[str, str], int] = {}
+    for d in sh.deps:
+        tp_min[(d.model.id, d.gpu.id)] = min(tp_min.get((d.model.id, d.gpu.id), d.tp), d.tp)
+    wider = np.array([d.tp > tp_min[(d.model.id, d.gpu.id)] for d in sh.deps])[None, :]
+    order_key = np.where(np.isfinite(fleet.total), fleet.total * (1.0 + params.settings.tp_min_gain * wider)
+                         + 1e-6 * fleet.replicas * tp_i[None, :], np.inf)
+    best = np.where(np.isfinite(order_key).any(axis=1), np.argmin(order_key, axis=1), -1)
+    top = np.argsort(order_key, axis=1, kind="stable")[:, :min(TOP_K_HYBRID, d_n)]
+    return Hybrid(prof, fleet, fleet.total, total_band, best, top, why, blocked)
+
+
 def _ha(frame: Frame, params: Params) -> np.ndarray:
     """Spare replicas instead of API fallback: by config, and always when data may not leave."""
     blocked = ~frame.third_party_ok(params)
@@ -479,8 +580,8 @@ def _ha(frame: Frame, params: Params) -> np.ndarray:
 
 def decide(c0: np.ndarray, alt: np.ndarray, one_time: np.ndarray, ok: np.ndarray, uncertain: np.ndarray,
            params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised decision. alt/one_time/ok/uncertain are (S, 3) for api_optimized, open_model_api,
-    self_host. Returns (decision code, chosen option index 0..3, monthly savings, break-even months)."""
+    """Vectorised decision. alt/one_time/ok/uncertain are (S, 4) for api_optimized, open_model_api,
+    self_host, hybrid. Returns (decision code, chosen option index 0..4, monthly savings, break-even months)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         savings = c0[:, None] - alt
         be = np.where(savings > 0, one_time / savings, np.inf)
@@ -532,12 +633,15 @@ class DecisionInputs:
     c0: np.ndarray                 # (S,) api_current monthly, at the configured volume and API prices
     c1: np.ndarray                 # (S,) api_optimized, same basis
     c2: np.ndarray                 # (S,) open_model_api, same basis
-    one_time: np.ndarray           # (S, 3)
-    ok: np.ndarray                 # (S, 3) feasible (api options: third-party allowed, priced)
-    uncertain: np.ndarray          # (S, 3)
+    one_time: np.ndarray           # (S, 4)
+    ok: np.ndarray                 # (S, 4) feasible (api options: third-party allowed, priced)
+    uncertain: np.ndarray          # (S, 4)
     fleet_args: dict[str, Any]         # (S, K) deployment arrays for self_host (top K)
     frame_args: dict[str, Any]         # (S, 1) segment arrays
     c3: np.ndarray | None = None       # (S,) self_host cost under the current assumptions
+    hybrid_args: dict[str, Any] = field(default_factory=dict)  # (S, K) deployment arrays for hybrid (top K)
+    profiles: hybrid.Profiles | None = None
+    c4: np.ndarray | None = None       # (S,) hybrid cost under the current assumptions
 
     def take(self, idx: np.ndarray) -> DecisionInputs:
         """The same inputs for a subset of segments."""
@@ -548,7 +652,9 @@ class DecisionInputs:
                               ok=self.ok[idx], uncertain=self.uncertain[idx],
                               fleet_args={k: sub(v) for k, v in self.fleet_args.items()},
                               frame_args={k: sub(v) for k, v in self.frame_args.items()},
-                              c3=None if self.c3 is None else self.c3[idx])
+                              c3=None if self.c3 is None else self.c3[idx],
+                              hybrid_args={k: sub(v) for k, v in self.hybrid_args.items()}, profiles=self.profiles,
+                              c4=None if self.c4 is None else self.c4[idx])
 
 
 def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = None, util: Any = None, fte_cost: Any = None,
@@ -560,10 +666,10 @@ def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = None, ut
     c0 = di.c0 * scale        # current figures (at the configured volume and API prices) x the probe
     c1 = di.c1 * scale
     c2 = di.c2 * scale
+    fleet_moves = not (gpu_mult is None and util is None and fte_cost is None and throughput is None and volume is None)
     if c3_override is not None:
         c3 = c3_override
-    elif di.c3 is not None and gpu_mult is None and util is None and fte_cost is None and throughput is None and (
-            volume is None) and params.failover != "api_fallback":
+    elif di.c3 is not None and not fleet_moves and params.failover != "api_fallback":
         c3 = di.c3                 # only API prices move: the fleet's cost does not
     elif di.fleet_args["mu"].shape[1]:
         f = _fleet(**di.frame_args, **di.fleet_args, p=params, gpu_mult=_col(1.0 if gpu_mult is None else gpu_mult),
@@ -572,11 +678,126 @@ def _decision_at(di: DecisionInputs, params: Params, *, gpu_mult: Any = None, ut
         c3 = f["total"].min(axis=1)
     else:
         c3 = np.full(len(c0), np.inf)
-    alt = np.stack([c1, c2, c3], axis=1)
+    if di.c4 is not None and not fleet_moves and not np.any(api != 1.0):
+        c4 = di.c4
+    else:
+        c4 = _hybrid_at(di, params, bill=c0, gpu_mult=gpu_mult, util=util, fte_cost=fte_cost,
+                        volume=vol * params.volume, throughput=throughput)
+    alt = np.stack([c1, c2, c3, c4], axis=1)
     one_time = di.one_time
     if fte_cost is not None:          # migration weeks are priced at the same engineer cost
         one_time = one_time * (np.asarray(fte_cost, dtype=float).reshape(-1, 1) / params.fte_cost)
     return decide(c0, alt, one_time, di.ok, di.uncertain, params)[0]
+
+
+def _hybrid_at(di: DecisionInputs, params: Params, *, bill: np.ndarray, gpu_mult: Any = None, util: Any = None,
+               fte_cost: Any = None, volume: Any = 1.0, throughput: Any = None) -> np.ndarray:
+    """The cheapest hybrid fleet per segment (over its top deployments) under other assumptions."""
+    h = di.hybrid_args
+    out = np.full(len(di.c0), np.inf)
+    if di.profiles is None or not h or not h["mu"].shape[-1]:
+        return out
+    idx = np.flatnonzero(h["ok"].any(axis=1))       # only segments with a hybrid fleet at all
+    if not len(idx):
+        return out
+
+    def pick(v: Any) -> Any:
+        a = np.asarray(v, dtype=float)
+        return a.reshape(-1)[idx].reshape(-1, 1) if a.ndim and a.size == len(di.c0) else a
+
+    u = params.utilization_target if util is None else pick(util)
+    thr = 1.0 if throughput is None else pick(throughput)
+    gm = 1.0 if gpu_mult is None else pick(gpu_mult)
+    fte = params.fte_cost if fte_cost is None else pick(fte_cost)
+    fleet = hybrid.cheapest(
+        di.profiles, h["seg"][idx], c=hybrid.capacity_per_minute(h["mu"][idx] * thr, u),
+        gpu_replica=h["tp"][idx] * params.hours_per_month * h["price"][idx] * gm,
+        obs_replica=params.obs_per_node * np.ceil(h["tp"][idx] / h["gpn"][idx]), fixed_obs=params.obs_fixed,
+        labor=params.fte_per_deployment * np.asarray(fte, dtype=float) / 12.0, bill=pick(bill),
+        fail=params.api_fallback_share, volume=pick(volume), ok=h["ok"][idx])
+    out[idx] = fleet.total.min(axis=-1)
+    return out
+
+
+# ---------------------------------------------------------------- break-even map
+
+# one character per cell of the break-even map: the decision and the option it picks
+MAP_CODES = {".": "stay", "o": "optimize_api", "A": "migrate: open_model_api", "a": "pilot: open_model_api",
+             "H": "migrate: self_host", "h": "pilot: self_host", "Y": "migrate: hybrid", "y": "pilot: hybrid"}
+
+
+def _codes(decision: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    migrate = decision == MIGRATE
+    out = np.full(decision.shape, ".", dtype="<U1")
+    out = np.where(chosen == 1, "o", out)
+    for idx, (hi, lo) in {2: ("A", "a"), 3: ("H", "h"), 4: ("Y", "y")}.items():
+        out = np.where(chosen == idx, np.where(migrate, hi, lo), out)
+    return out
+
+
+def decision_maps(di: DecisionInputs, params: Params, decision: np.ndarray, chosen: np.ndarray,
+                  gpus: list[str | None]) -> list[dict[str, Any]]:
+    """Per segment, the decision over a grid of GPU price x volume multipliers (the report's break-even map).
+
+    For a given volume a self-hosted fleet's size does not depend on the GPU price, so its cost is linear
+    in it: one fleet evaluation per volume serves every GPU price. Hybrid fleets are re-optimised per cell."""
+    gm = np.array(params.map_gpu, dtype=float)
+    vm = np.array(params.map_volume, dtype=float)
+    s_n, g_n = len(di.c0), len(gm)
+    codes = np.empty((s_n, len(vm), g_n), dtype="<U1")
+    h = di.hybrid_args
+    hy_idx = (np.flatnonzero(h["ok"].any(axis=1)) if di.profiles is not None and h and h["mu"].shape[-1]
+              else np.zeros(0, dtype=int))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for vi, v in enumerate(vm):
+            c0, c1, c2 = di.c0 * v, di.c1 * v, di.c2 * v
+            if di.fleet_args["mu"].shape[1]:
+                f = _fleet(**di.frame_args, **di.fleet_args, p=params, volume=v * params.volume,
+                           api_mult=params.api_price)
+                rest = np.where(np.isfinite(f["total"]), f["total"] - f["gpu"], np.inf)
+                c3 = (rest[:, :, None] + f["gpu"][:, :, None] * gm[None, None, :]).min(axis=1)
+            else:
+                c3 = np.full((s_n, g_n), np.inf)
+            c4 = np.full((s_n, g_n), np.inf)
+            if len(hy_idx):
+                hs = {k: h[k][hy_idx][:, :1] for k in ("mu", "tp", "price", "gpn", "ok", "seg")}   # the best fleet only
+                fleet = hybrid.cheapest(
+                    di.profiles, hs["seg"][:, :, None],
+                    c=hybrid.capacity_per_minute(hs["mu"], params.utilization_target)[:, :, None],
+                    gpu_replica=(hs["tp"] * params.hours_per_month * hs["price"])[:, :, None] * gm[None, None, :],
+                    obs_replica=(params.obs_per_node * np.ceil(hs["tp"] / hs["gpn"]))[:, :, None],
+                    fixed_obs=params.obs_fixed, labor=params.fte_per_deployment * params.fte_cost / 12.0,
+                    bill=c0[hy_idx][:, None, None], fail=params.api_fallback_share, volume=v * params.volume,
+                    ok=hs["ok"][:, :, None])
+                c4[hy_idx] = fleet.total.min(axis=1)
+            rep = np.repeat
+            alt = np.stack([rep(c1, g_n), rep(c2, g_n), c3.reshape(-1), c4.reshape(-1)], axis=1)
+            dec, ch, _, _ = decide(rep(c0, g_n), alt, rep(di.one_time, g_n, axis=0), rep(di.ok, g_n, axis=0),
+                                   rep(di.uncertain, g_n, axis=0), params)
+            codes[:, vi, :] = _codes(dec, ch).reshape(s_n, g_n)
+    now = _codes(decision, chosen)
+    v1, g1 = int(np.argmin(np.abs(vm - 1.0))), int(np.argmin(np.abs(gm - 1.0)))
+    match = codes == now[:, None, None]                                   # (S, V, G) where today's decision holds
+    first = np.argmax(match, axis=2)
+    last = g_n - 1 - np.argmax(match[:, :, ::-1], axis=2)
+    rows = np.ascontiguousarray(codes).view(f"<U{g_n}").reshape(s_n, len(vm)).tolist()
+    share = match.mean(axis=(1, 2)).tolist()
+    any_row = match.any(axis=2).tolist()
+    gml, vml = [float(x) for x in gm], [float(x) for x in vm]
+    lo_m, hi_m = gm[first].tolist(), gm[last].tolist()
+    out = []
+    for s in range(s_n):
+        price = params.gpu_prices.get(gpus[s] or "")
+        unit = price or 1.0
+        holds = [{"volume_multiplier": vml[vi], "gpu_price_min": _round(lo_m[s][vi] * unit),
+                  "gpu_price_max": _round(hi_m[s][vi] * unit)} if any_row[s][vi] else None for vi in range(len(vml))]
+        out.append({
+            "decision": str(now[s]), "at_today": rows[s][v1][g1], "gpu": gpus[s],
+            "gpu_price_per_hour": price, "volume_multiplier": params.volume,
+            "gpu_price_multipliers": gml, "volume_multipliers": vml, "cells": rows[s], "codes": MAP_CODES,
+            "holds_share": _round(share[s]), "holds": holds,
+        })
+    return out
 
 
 def _col(v: Any) -> Any:
@@ -605,7 +826,15 @@ def compute_flips(di: DecisionInputs, params: Params, current: np.ndarray, chose
         sub = di_fleet if self_param else di
         x0 = np.full(len(idx), params.utilization_target) if spec.absolute else np.ones(len(idx))
 
-        def at(x: np.ndarray, spec: FlipSpec = spec, sub: DecisionInputs = sub) -> np.ndarray:
+        taken: dict[int, tuple[np.ndarray, DecisionInputs]] = {}
+
+        def at(x: np.ndarray, rows: np.ndarray | None = None, spec: FlipSpec = spec, sub: DecisionInputs = sub,
+               taken: dict[int, tuple[np.ndarray, DecisionInputs]] = taken) -> np.ndarray:
+            if rows is not None:        # a subset (or a tiling) of the segments; reused across bisection steps
+                hit = taken.get(id(rows))
+                if hit is None or hit[0] is not rows:
+                    hit = taken[id(rows)] = (rows, sub.take(rows))
+                sub = hit[1]
             kw: dict[str, Any] = {}
             if spec.name == "gpu_price":
                 kw["gpu_mult"] = x
@@ -628,12 +857,15 @@ def compute_flips(di: DecisionInputs, params: Params, current: np.ndarray, chose
     return out
 
 
-def _search(f: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, current: np.ndarray, lo: float, hi: float,
+def _search(f: Callable[..., np.ndarray], x0: np.ndarray, current: np.ndarray, lo: float, hi: float,
             absolute: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest x (log scale, or linear when absolute) where f(x) != current, bisected to 0.5%."""
+    """Nearest x (log scale, or linear when absolute) where f(x) != current, bisected to 0.5%.
+
+    `f(x, rows)` decides for the segments `rows` (indices into the segments, repeats allowed): the whole
+    grid is one call over the segments tiled, and the bisection runs only where a flip was found."""
     grid = np.linspace(lo, hi, 19) if absolute else np.geomspace(lo, hi, 27)
     s_n = len(x0)
-    decisions = np.stack([f(np.full(s_n, g)) for g in grid])           # (G, S)
+    decisions = f(np.repeat(grid, s_n), np.tile(np.arange(s_n), len(grid))).reshape(len(grid), s_n)   # (G, S)
     dist = np.abs(grid[:, None] - x0[None, :]) if absolute else np.abs(np.log(grid[:, None] / x0[None, :]))
     differs = decisions != current[None, :]
     dist = np.where(differs, dist, np.inf)
@@ -641,16 +873,21 @@ def _search(f: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, current: np.n
     found = np.isfinite(dist[idx, np.arange(s_n)])
     target = grid[idx]
     # bracket: walk from x0 towards the differing grid point
-    a = x0.copy()
-    b = np.where(found, target, x0)
-    for _ in range(16):
-        mid = (a + b) / 2.0 if absolute else np.sqrt(np.maximum(a, 1e-12) * np.maximum(b, 1e-12))
-        dm = f(mid)
-        same = dm == current
-        a = np.where(found & same, mid, a)
-        b = np.where(found & ~same, mid, b)
-    new = f(b)
-    return np.where(found, b, np.nan), np.where(found, new, -1)
+    todo = np.flatnonzero(found)
+    a = x0[todo].copy()
+    b = target[todo]
+    cur = current[todo]
+    new = np.full(s_n, -1)
+    flip = np.full(s_n, np.nan)
+    if len(todo):
+        for _ in range(16):
+            mid = (a + b) / 2.0 if absolute else np.sqrt(np.maximum(a, 1e-12) * np.maximum(b, 1e-12))
+            same = f(mid, todo) == cur
+            a = np.where(same, mid, a)
+            b = np.where(~same, mid, b)
+        new[todo] = f(b, todo)
+        flip[todo] = b
+    return flip, new
 
 
 def _flip_entry(spec: FlipSpec, params: Params, s: int, x0: float, x: float, new: int, now: int,
@@ -848,7 +1085,7 @@ def api_optimized(frame: Frame, s: int, book: OfferBook, params: Params, blocked
     if not levers or cost is None:
         return {**base, "feasible": False, "cost": None, "reasons": ["no optimisation applies: " + "; ".join(why_not)],
                 "details": {"base_cost_usd": _money(base_cost), "offer": current_offer.as_json()}}
-    cost = cost * _d(params.volume) * _d(params.api_price)
+    cost = cost * _d(params.volume) * _d(params.api_price) * _d(params.price_mult(offer.provider))
     reasons = [f"{lv['lever']}" + (f" ({lv.get('model') or lv.get('offer') or ''})" if lv.get("model") or lv.get("offer") else "")
                for lv in levers]
     if any(lv["lever"] == "cheaper tier" for lv in levers):
@@ -895,7 +1132,8 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
     max_tokens = np.where(np.isnan(p99i), mean_in, p99i) + np.where(np.isnan(p99o), mean_out, p99o)
     mean_rps = req * f / (params.hours_per_month * 3600.0)
     peak = np.array([num(r, "peak_per_minute") for r in rows]) / 60.0
-    hist_q = np.array([_histogram_quantile(r.get("minute_histogram"), params.design_quantile) for r in rows]) / 60.0
+    hists = [hybrid.parse_histogram(r.get("minute_histogram")) for r in rows]
+    hist_q = np.array([_quantile_of(h, params.design_quantile) for h in hists]) / 60.0
     from_hist = ~np.isnan(hist_q)
     peak = np.where(from_hist, hist_q, peak)
     coarse = np.array([bool(r.get("coarse_timestamps")) for r in rows])
@@ -914,6 +1152,7 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
             notes[s].append("cached input tokens not reported: prefill sized as if nothing were cached")
     current: list[CurrentApi | None] = []
     observed: list[dict[str, Any]] = []
+    factor_s: list[float] = []
     for r in rows:
         sid = str(r["segment_id"])
         ms = by_seg.get(sid, [])
@@ -930,9 +1169,12 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
                 unpriced_share=unpriced / total_req,
                 models=[{"provider": m.get("provider"), "model": m.get("model_ref"), "requests": int(m.get("requests") or 0),
                          "cost_usd": _money(None if m.get("cost_usd") is None else Decimal(str(m["cost_usd"])))}
-                        for m in ms[:5]]))
+                        for m in ms[:5]],
+                latency=_latency(top)))
+            factor_s.append(_price_factor(ms, params))
         else:
             current.append(CurrentApi(None, None, cost_m, 0.0, 0.0 if cost_known else 1.0) if cost is not None else None)
+            factor_s.append(1.0)
         observed.append({"requests": int(r.get("requests") or 0), "cost_usd": _money(None if cost is None else Decimal(str(cost))),
                          "first_ts": str(r.get("first_ts")), "last_ts": str(r.get("last_ts"))})
     hour = None
@@ -950,44 +1192,46 @@ def frame_from_segments(rows: list[dict[str, Any]], model_rows: list[dict[str, A
         p95_in=p95, max_tokens=max_tokens, mean_rps=mean_rps, design_rps=design,
         third_party_rule=np.array([bool(allowed.get(str(r["segment_id"]), False)) for r in rows]),
         current=current, notes=notes, month_factor=[factor] * s_n, hour_profile=hour, repeated_prefix=prefix,
-        observed=observed,
+        observed=observed, minute_hist=hists, price_factor=np.array(factor_s, dtype=float),
     )
+
+
+def _price_factor(models: list[dict[str, Any]], params: Params) -> float:
+    """Today's bill under per-provider price changes, as a multiple of the list-price bill."""
+    if not params.provider_price:
+        return 1.0
+    costs = [(float(m["cost_usd"]), params.price_mult(m.get("provider"))) for m in models if m.get("cost_usd") is not None]
+    total = sum(c for c, _ in costs)
+    return sum(c * k for c, k in costs) / total if total > 0 else params.price_mult(models[0].get("provider"))
+
+
+def _latency(model_row: dict[str, Any]) -> dict[str, Any] | None:
+    """What the busiest model's requests saw in the logs (overflow to it sees the same); None if unknown."""
+    measured = model_row.get("latency_requests")
+    if not measured:
+        return None
+    return {"p50_ms": _round(_f(model_row.get("p50_latency_ms"))), "p95_ms": _round(_f(model_row.get("p95_latency_ms"))),
+            "p50_ttft_ms": _round(_f(model_row.get("p50_ttft_ms"))), "p95_ttft_ms": _round(_f(model_row.get("p95_ttft_ms"))),
+            "requests_measured": int(measured)}
+
+
+def _f(v: Any) -> float:
+    return float("nan") if v is None else float(v)
 
 
 def _histogram_quantile(v: Any, q: float) -> float:
     """The q-quantile of requests per minute from a per-minute arrival histogram (minutes with k
     arrivals, zero minutes included). Accepts a map {k: minutes}, [[k, minutes], ...], a list of
     {k, minutes|count|n} structs, or the same as JSON text; NaN when absent or unreadable."""
-    if v is None:
+    return _quantile_of(hybrid.parse_histogram(v), q)
+
+
+def _quantile_of(h: np.ndarray | None, q: float) -> float:
+    if h is None:
         return float("nan")
-    try:
-        if isinstance(v, str):
-            v = json.loads(v)
-        if isinstance(v, dict):
-            pairs = [(float(k), float(c)) for k, c in v.items()]
-        else:
-            pairs = []
-            for item in v:
-                if isinstance(item, dict):
-                    k = item.get("k", item.get("arrivals", item.get("requests")))
-                    c = item.get("minutes", item.get("count", item.get("n")))
-                    if k is None or c is None:
-                        return float("nan")
-                    pairs.append((float(k), float(c)))
-                else:
-                    pairs.append((float(item[0]), float(item[1])))
-    except (TypeError, ValueError, KeyError, IndexError, json.JSONDecodeError):
-        return float("nan")
-    pairs = sorted(p for p in pairs if p[1] > 0)
-    total = sum(c for _, c in pairs)
-    if total <= 0:
-        return float("nan")
-    seen = 0.0
-    for k, c in pairs:
-        seen += c
-        if seen >= q * total:
-            return k
-    return pairs[-1][0]
+    cum = np.cumsum(h[:, 1])
+    i = int(np.searchsorted(cum, q * cum[-1], side="left"))
+    return float(h[min(i, len(h) - 1), 0])
 
 
 def _hours(v: Any) -> list[float]:
@@ -1017,9 +1261,9 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
                 calibrations: dict[tuple[str, str, int], cap.Calibration] | None = None,
                 candidates: Any = None, model_ids: Sequence[str] | None = None, gpu_ids: Sequence[str] | None = None,
                 tps: Sequence[int] | None = None, precision: str | None = None, with_flips: bool = True,
-                decide_among: Sequence[str] = ("api_optimized", "open_model_api", "self_host")) -> Scored:
-    """Four options, decision and flips for every segment of `frame`. `decide_among` limits which
-    alternatives the decision may pick (estimate compares self-hosting with the API only)."""
+                decide_among: Sequence[str] = ("api_optimized", "open_model_api", "self_host", "hybrid")) -> Scored:
+    """Five options, decision, flips and break-even map for every segment of `frame`. `decide_among` limits
+    which alternatives the decision may pick (estimate compares self-hosting with the API only)."""
     s_n = len(frame)
     cand_models = list(model_ids or (getattr(candidates, "models", None) or list(catalog.models)))
     cand_gpus = list(gpu_ids or (getattr(candidates, "gpus", None) or list(catalog.gpus)))
@@ -1027,14 +1271,19 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     tp_ok = frame.third_party_ok(params)
     vol, apim = _d(params.volume), _d(params.api_price)
 
-    # api_current
+    # api_current (with per-provider price changes: a scenario's or a negotiated discount)
+    pf = frame.price_factor if frame.price_factor is not None else np.ones(s_n)
     c0 = np.array([float(c.cost_month) if (c and c.cost_month is not None) else np.nan for c in frame.current])
-    c0 = c0 * params.volume * params.api_price
+    c0 = c0 * params.volume * params.api_price * pf
 
     # self_host (vectorised)
     sh = evaluate_self_host(frame, params, catalog, model_ids=cand_models, gpu_ids=cand_gpus, tps=tps, precision=precision,
                             calibrations=calibrations, fallback_base=c0 / max(params.volume * params.api_price, 1e-12))
-    c3 = np.where(sh.best >= 0, sh.costs["total"][np.arange(s_n), np.maximum(sh.best, 0)], np.inf) if sh.deps else np.full(s_n, np.inf)
+    c3 = _at_best(sh.costs["total"], sh.best) if sh.deps else np.full(s_n, np.inf)
+
+    # hybrid (vectorised): a fleet for the base load, the overflow to today's API
+    hy = evaluate_hybrid(frame, params, sh, c0, tp_ok)
+    c4 = _at_best(hy.total, hy.best) if sh.deps else np.full(s_n, np.inf)
 
     # open_model_api (vectorised over offers)
     open_offers = book.open_offers(set(cand_models), providers)
@@ -1043,7 +1292,8 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
     open_matrix = None
     if open_offers:
         prices = offer_price_matrix(open_offers)
-        open_matrix = shape_costs(prices, frame.input_m, frame.cached_m, frame.output_m, frame.p95_in)
+        col_mult = np.array([params.price_mult(o.provider) for o in open_offers])
+        open_matrix = shape_costs(prices, frame.input_m, frame.cached_m, frame.output_m, frame.p95_in) * col_mult[None, :]
         m_index = {m: j for j, m in enumerate(sh.model_ids)}
         col_model = np.array([m_index.get(o.catalog_model or "", -1) for o in open_offers])
         model_ok = np.where(col_model[None, :] >= 0, sh.model_ok[:, np.maximum(col_model, 0)], False)
@@ -1064,49 +1314,66 @@ def score_frame(frame: Frame, params: Params, catalog: Catalog, book: OfferBook,
                                                                          for lv in o.get("details", {}).get("levers", []))
                                            else 0.0)) * week for o in opt])
     one_time_self = np.full(s_n, (params.evaluation_weeks + params.self_host_weeks) * week)
-    one_time = np.stack([m1, np.full(s_n, (params.evaluation_weeks + params.switch_weeks) * week), one_time_self], axis=1)
-    ok = np.stack([np.isfinite(c1), np.isfinite(c2), np.isfinite(c3)], axis=1)
+    one_time = np.stack([m1, np.full(s_n, (params.evaluation_weeks + params.switch_weeks) * week), one_time_self,
+                         one_time_self], axis=1)
+    ok = np.stack([np.isfinite(c1), np.isfinite(c2), np.isfinite(c3), np.isfinite(c4)], axis=1)
     ok &= np.array([name in decide_among for name in OPTIONS[1:]])[None, :]
     kind_unknown = np.array([k is None for k in frame.kind])
-    best_conf = [sh.deps[b].confidence if b >= 0 else None for b in sh.best]
-    # migrate only if self-hosting still pays at the low end of the capacity estimate's error band
-    rows = np.arange(s_n)
-    pick = np.maximum(sh.best, 0)
-    c3_band = np.where(sh.best >= 0, sh.costs["total_band"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
+    # migrate only if self-hosting still pays at the low end of the capacity estimate's error band (a hybrid
+    # fleet that serves less sends more to the API: its cost at the low end is the same fleet's)
+    c3_band = _at_best(sh.costs["total_band"], sh.best) if sh.deps else np.full(s_n, np.inf)
+    c4_band = _at_best(hy.total_band, hy.best) if sh.deps else np.full(s_n, np.inf)
     fragile = ~_pays(c0, c3_band, one_time_self, params)
-    uncertain = np.stack([np.zeros(s_n, dtype=bool), kind_unknown, kind_unknown | fragile | _coarse(frame)], axis=1)
-    alt = np.stack([c1, c2, c3], axis=1)
+    fragile_h = ~_pays(c0, c4_band, one_time_self, params)
+    uncertain = np.stack([np.zeros(s_n, dtype=bool), kind_unknown, kind_unknown | fragile | _coarse(frame),
+                          kind_unknown | fragile_h], axis=1)
+    alt = np.stack([c1, c2, c3, c4], axis=1)
     decision, chosen, _sav, _be = decide(c0, alt, one_time, ok, uncertain, params)
-    c3_gpu = np.where(sh.best >= 0, sh.costs["gpu_only"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
-    c3_gpu_band = np.where(sh.best >= 0, sh.costs["gpu_only_band"][rows, pick], np.inf) if sh.deps else np.full(s_n, np.inf)
+    c3_gpu = _at_best(sh.costs["gpu_only"], sh.best) if sh.deps else np.full(s_n, np.inf)
+    c3_gpu_band = _at_best(sh.costs["gpu_only_band"], sh.best) if sh.deps else np.full(s_n, np.inf)
     unc_gpu = uncertain.copy()
     unc_gpu[:, 2] = kind_unknown | ~_pays(c0, c3_gpu_band, one_time_self, params) | _coarse(frame)
-    dec_gpu, chosen_gpu, _, _ = decide(c0, np.stack([c1, c2, c3_gpu], axis=1), one_time, ok, unc_gpu, params)
+    dec_gpu, chosen_gpu, _, _ = decide(c0, np.stack([c1, c2, c3_gpu, c4], axis=1), one_time, ok, unc_gpu, params)
+    best_conf = [(sh.deps[hy.best[s]] if chosen[s] == 4 else sh.deps[sh.best[s]]).confidence
+                 if (hy.best[s] if chosen[s] == 4 else sh.best[s]) >= 0 else None for s in range(s_n)]
+    gpus_chosen = [sh.deps[hy.best[s]].gpu.id if chosen[s] == 4 and hy.best[s] >= 0
+                   else (sh.deps[sh.best[s]].gpu.id if sh.best[s] >= 0 else
+                         (sh.deps[hy.best[s]].gpu.id if hy.best[s] >= 0 else None)) for s in range(s_n)]
 
-    # flips
+    # flips and the break-even map (GPU price x volume)
     flips: list[list[dict[str, Any]]] = [[] for _ in range(s_n)]
+    maps: list[dict[str, Any] | None] = [None] * s_n
     if with_flips:
-        di = _decision_inputs(frame, params, sh, c0, c1, c2, one_time, ok, uncertain)
-        di.c3 = c3
-        gpus_chosen = [sh.deps[b].gpu.id if b >= 0 else None for b in sh.best]
-        flips = compute_flips(di, params, decision, gpus_chosen, params.fte_cost, sh.best >= 0)
+        di = _decision_inputs(frame, params, sh, c0, c1, c2, one_time, ok, uncertain, hy)
+        di.c3, di.c4 = c3, c4
+        has_fleet = (sh.best >= 0) | (hy.best >= 0)
+        flips = compute_flips(di, params, decision, gpus_chosen, params.fte_cost, has_fleet)
+        maps = decision_maps(di, params, decision, chosen, gpus_chosen)
 
     # rows
     options: list[list[dict[str, Any]]] = []
     scores: list[dict[str, Any]] = []
     for s in range(s_n):
         cur = frame.current[s]
-        cur_cost = None if (cur is None or cur.cost_month is None) else cur.cost_month * vol * apim
+        cur_cost = None if (cur is None or cur.cost_month is None) else cur.cost_month * vol * apim * _d(pf[s])
         o_current = _current_option(frame, s, cur, cur_cost, tp_ok[s])
         o_opt = _opt_option(opt[s])
         o_open = _open_option(frame, s, open_offers, open_matrix, best_open[s], sh, tp_ok[s], params, providers)
         o_self = _self_option(frame, s, sh, params, cur_cost)
-        opts = [o_current, o_opt, o_open, o_self]
+        o_hybrid = _hybrid_option(frame, s, sh, hy, params, cur_cost)
+        opts = [o_current, o_opt, o_open, o_self, o_hybrid]
         options.append(opts)
-        scores.append(_score_row(frame, s, opts, int(decision[s]), int(chosen[s]), int(dec_gpu[s]), int(chosen_gpu[s]),
-                                 one_time[s], cur_cost, flips[s], best_conf[s], params, tp_ok[s], decide_among,
-                                 bool(fragile[s])))
+        row = _score_row(frame, s, opts, int(decision[s]), int(chosen[s]), int(dec_gpu[s]), int(chosen_gpu[s]),
+                         one_time[s], cur_cost, flips[s], best_conf[s], params, tp_ok[s], decide_among,
+                         bool(fragile_h[s] if chosen[s] == 4 else fragile[s]))
+        row["breakeven_map"] = maps[s]
+        scores.append(row)
     return Scored(frame, options, scores)
+
+
+def _at_best(costs: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Each segment's figure at its chosen deployment; inf where there is none."""
+    return np.asarray(np.where(best >= 0, costs[np.arange(len(best)), np.maximum(best, 0)], np.inf))
 
 
 def _pays(c0: np.ndarray, cost: np.ndarray, one_time: np.ndarray, params: Params) -> np.ndarray:
@@ -1129,7 +1396,7 @@ def _coarse(frame: Frame) -> np.ndarray:
 
 
 def _decision_inputs(frame: Frame, params: Params, sh: SelfHost, c0: np.ndarray, c1: np.ndarray, c2: np.ndarray,
-                     one_time: np.ndarray, ok: np.ndarray, uncertain: np.ndarray) -> DecisionInputs:
+                     one_time: np.ndarray, ok: np.ndarray, uncertain: np.ndarray, hy: Hybrid | None = None) -> DecisionInputs:
     s_n = len(frame)
     if sh.deps:
         top = sh.top
@@ -1149,8 +1416,20 @@ def _decision_inputs(frame: Frame, params: Params, sh: SelfHost, c0: np.ndarray,
                   "fallback_base": np.nan_to_num(c0 / max(params.volume * params.api_price, 1e-12), nan=0.0)[:, None],
                   "forced": None if frame.forced_gpus is None else frame.forced_gpus[:, None],
                   "hour_profile": frame.hour_profile if params.autoscale else None}
+    hybrid_args: dict[str, Any] = {}
+    if hy is not None and sh.deps:
+        top = hy.top
+        rows = np.arange(s_n)[:, None]
+        hybrid_args = {
+            "seg": np.arange(s_n)[:, None], "ok": np.isfinite(hy.total[rows, top]),
+            "mu": np.where(np.isfinite(hy.total[rows, top]), sh.capacity.mu_rps[rows, top], 0.0),
+            "tp": np.array([d.tp for d in sh.deps], dtype=float)[top],
+            "price": np.array([params.gpu_prices[d.gpu.id] for d in sh.deps])[top],
+            "gpn": np.array([d.gpu.gpus_per_node for d in sh.deps], dtype=float)[top],
+        }
     return DecisionInputs(c0=c0, c1=c1, c2=c2, one_time=one_time, ok=ok, uncertain=uncertain,
-                          fleet_args=fleet_args, frame_args=frame_args)
+                          fleet_args=fleet_args, frame_args=frame_args, hybrid_args=hybrid_args,
+                          profiles=None if hy is None else hy.profiles)
 
 
 def _current_option(frame: Frame, s: int, cur: CurrentApi | None, cost: Decimal | None, third_party_ok: bool) -> dict[str, Any]:
@@ -1199,7 +1478,7 @@ def _open_option(frame: Frame, s: int, offers: list[Offer], matrix: np.ndarray |
     o = offers[best]
     cost = shape_cost(o, _shape(frame, s))
     assert cost is not None
-    cost = cost * _d(params.volume) * _d(params.api_price)
+    cost = cost * _d(params.volume) * _d(params.api_price) * _d(params.price_mult(o.provider))
     row = matrix[s]
     alts = []
     seen = {o.catalog_model}
@@ -1224,7 +1503,8 @@ def _open_option(frame: Frame, s: int, offers: list[Offer], matrix: np.ndarray |
     b = int(sh.best[s]) if len(sh.best) else -1
     if b >= 0:
         self_model = sh.deps[b].model.id
-        cols = [j for j, oj in enumerate(offers) if oj.catalog_model == self_model and np.isfinite(row[j])
+        finite = np.isfinite(row).tolist()
+        cols = [j for j, oj in enumerate(offers) if oj.catalog_model == self_model and finite[j]
                 and (oj.variant != "batch" or frame.mode[s] == "batch")]
         if cols:
             j = min(cols, key=lambda c: row[c])
@@ -1337,6 +1617,107 @@ def _self_option(frame: Frame, s: int, sh: SelfHost, params: Params, current_cos
             "feasible": True, "reasons": reasons, "details": details}
 
 
+def _hybrid_option(frame: Frame, s: int, sh: SelfHost, hy: Hybrid, params: Params,
+                   current_cost: Decimal | None) -> dict[str, Any]:
+    """The cheapest fleet for the base load, with the overflow (and failover) priced as its share of today's bill."""
+    cur = frame.current[s]
+    base: dict[str, Any] = {"option": "hybrid", "provider": cur.provider if cur else None}
+    b = int(hy.best[s]) if len(hy.best) else -1
+    why = hy.why_not[s]
+    if why is not None or b < 0:
+        reasons = [why] if why is not None else ["no deployment fits: " + "; ".join(_self_host_infeasible(frame, s, sh, params))]
+        return {**base, "model": None, "gpu": None, "gpus": None, "replicas": None, "cost": None, "feasible": False,
+                "reasons": reasons, "overflow_share": 0.0 if hy.blocked[s] else None, "details": {}}
+    assert current_cost is not None
+    d = sh.deps[b]
+    capn = sh.capacity.row(s, b)
+    n = int(round(float(hy.fleet.replicas[s, b])))
+    share = float(hy.fleet.share[s, b])
+    fo = float(hy.fleet.failover_share[s, b])
+    vol = params.volume
+    per_replica = float(capn["mu_rps"]) * params.utilization_target * 60.0
+    fleet_cap = n * per_replica
+    prof = hy.profiles
+    seg = np.array([s])
+    kmax = float(prof.kmax[s]) * vol
+    minutes_share = float(prof.minutes_share(seg, np.array([fleet_cap / vol]))[0])
+    cover = int(max(math.ceil(kmax / per_replica - 1e-9), 1)) if per_replica > 0 else None
+    design = float(frame.design_rps[s]) * vol * 60.0
+    # money with Decimal from the quantities (re-derivable: replicas x GPUs x hours x price; share x today's bill)
+    gpus = n * d.tp
+    price = Decimal(repr(params.gpu_prices[d.gpu.id]))
+    hours = Decimal(repr(params.hours_per_month))
+    gpu_hours = Decimal(gpus) * hours
+    gpu_cost = gpu_hours * price
+    labor = Decimal(repr(params.fte_per_deployment)) * Decimal(repr(params.fte_cost)) / 12
+    nodes = n * math.ceil(d.tp / d.gpu.gpus_per_node)
+    obs = Decimal(repr(params.obs_per_node)) * nodes + Decimal(repr(params.obs_fixed))
+    overflow_cost = current_cost * Decimal(repr(share))
+    failover_cost = current_cost * Decimal(repr(fo))
+    total = gpu_cost + labor + obs + overflow_cost + failover_cost
+    req_m, in_m, cached_m, out_m = (float(x[s]) * vol for x in (frame.requests_m, frame.input_m, frame.cached_m,
+                                                                frame.output_m))
+    api_name = f"{cur.provider}/{cur.model_ref}" if cur and cur.provider else "today's API"
+    latency = dict(cur.latency) if cur and cur.latency else None
+    fleet_latency = {"ttft_ms": _round(capn["ttft_s"] * 1000), "tpot_ms": _round(capn["tpot_s"] * 1000)}
+    reasons = [
+        f"{n} replica(s) of {d.label} serve up to {fleet_cap:,.0f} requests/minute at {params.utilization_target:.0%} "
+        f"utilisation; {share:.1%} of requests (and of tokens) overflow to {api_name}, in {minutes_share:.1%} of minutes",
+        f"the busiest minute ({kmax:,.0f} requests) would need {cover} replica(s); self_host sizes for the "
+        f"p{params.design_quantile * 100:g} minute ({design:,.0f})" if cover is not None else "",
+        f"no spare replica: while one is down its load goes to the API ({fo:.2%} of requests, "
+        f"{_usd(failover_cost)}/month)",
+    ]
+    if latency and latency.get("p50_ms") is not None:
+        reasons.append(f"overflow requests see {api_name}'s latency: p50 {latency['p50_ms']:,.0f} ms, p95 "
+                       f"{latency['p95_ms']:,.0f} ms in the logs; the fleet meets TTFT {fleet_latency['ttft_ms']:,.0f} ms "
+                       f"/ ITL {fleet_latency['tpot_ms']:,.0f} ms")
+    else:
+        reasons.append(f"overflow requests see {api_name}'s latency (not in the logs); the fleet meets TTFT "
+                       f"{fleet_latency['ttft_ms']:,.0f} ms / ITL {fleet_latency['tpot_ms']:,.0f} ms")
+    if SENSITIVITY_ORDER.get(frame.sensitivity[s] or "", -1) > SENSITIVITY_ORDER.get(params.third_party_max, 2):
+        reasons.append(f"{frame.sensitivity[s]} data overflows to a third-party API: a sensitivity rule allows it")
+    if d.confidence == "low":
+        reasons.append("capacity estimate is 0.6-1.4x (capacity.md §3.4): at the low end more traffic overflows; "
+                       "calibrate with `planner calibrate`")
+    max_len = int(math.ceil(float(frame.max_tokens[s]) / 1024.0) * 1024)
+    details = {
+        # the keys the plan reads (docs/reports.md, "What the plan reads")
+        "gpus_per_replica": d.tp, "load_replicas": n, "spare_replicas": 0, "gpu_usd_per_hour": str(price),
+        "hours_per_month": str(hours), "gpu_cost_usd": _money(gpu_cost), "labor_cost_usd": _money(labor),
+        "max_model_len": max_len, "overflow_api_cost_usd": _money(overflow_cost + failover_cost),
+        "deployment": {"model": d.model.id, "gpu": d.gpu.id, "gpus_per_replica": d.tp, "precision": d.precision,
+                       "kv_cache_dtype": d.kv_dtype, "compute": d.compute_dtype, "profile": d.model.profile,
+                       "confidence": d.confidence, "error_band": d.error_band(params.settings),
+                       "calibration": d.calibration, "notes": list(d.notes)},
+        "capacity": {"requests_per_second_per_replica": _round(capn["mu_rps"]),
+                     "requests_per_minute_per_replica": _round(per_replica),
+                     "slo_concurrency": int(capn["slo_batch"]), "tpot_ms": fleet_latency["tpot_ms"],
+                     "ttft_ms": fleet_latency["ttft_ms"]},
+        "fleet": {"replicas": n, "gpus": gpus, "nodes": nodes, "capacity_per_minute": _round(fleet_cap),
+                  "peak_per_minute": _round(kmax), "design_peak_per_minute": _round(design),
+                  "replicas_for_peak": cover, "gpu_hours_per_month": str(gpu_hours), "gpu_price_per_hour": str(price)},
+        "overflow": {"provider": cur.provider if cur else None, "model": cur.model_ref if cur else None,
+                     "requests_share": _round(share), "tokens_share": _round(share),
+                     "minutes_share": _round(minutes_share), "failover_share": _round(fo),
+                     "requests_per_month": _r(req_m * share), "input_tokens_per_month": _r(in_m * share),
+                     "cached_input_tokens_per_month": _r(cached_m * share), "output_tokens_per_month": _r(out_m * share),
+                     "peak_overflow_per_minute": _round(max(kmax - fleet_cap, 0.0)),
+                     "api_cost_usd": _money(overflow_cost), "failover_api_cost_usd": _money(failover_cost),
+                     "latency": latency, "fleet_latency": fleet_latency,
+                     "note": "tokens overflow pro rata with the segment's mean shape; the overflow costs its share of "
+                             "today's bill"},
+        "cost": {"gpu_cost_usd": _money(gpu_cost), "labor_cost_usd": _money(labor), "observability_cost_usd": _money(obs),
+                 "overflow_api_cost_usd": _money(overflow_cost), "failover_api_cost_usd": _money(failover_cost),
+                 "monthly_cost_usd": _money(total)},
+        "licence": {"id": d.model.licence.id, "name": d.model.licence.name,
+                    "commercial_use": d.model.licence.commercial_use, "attribution": d.model.licence.attribution,
+                    "restrictions": d.model.licence.restrictions},
+    }
+    return {**base, "model": d.model.id, "gpu": d.gpu.id, "gpus": gpus, "replicas": n, "cost": total, "feasible": True,
+            "reasons": [r for r in reasons if r], "overflow_share": share, "details": details}
+
+
 def _alternatives(sh: SelfHost, s: int, best: int) -> list[dict[str, Any]]:
     """The cheapest deployment of each other model (the report shows what quality would cost)."""
     out: list[dict[str, Any]] = []
@@ -1422,7 +1803,9 @@ def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision
     elif chosen:
         o = opts[chosen]
         what = {"api_optimized": "optimising the current API", "open_model_api": f"{o['model']} on {o['provider']}",
-                "self_host": f"self-hosting {o['model']} on {o['gpus']}x {o['gpu']}"}[o["option"]]
+                "self_host": f"self-hosting {o['model']} on {o['gpus']}x {o['gpu']}",
+                "hybrid": f"a hybrid of {o['model']} on {o['gpus']}x {o['gpu']} with "
+                          f"{float(o.get('overflow_share') or 0):.1%} of requests overflowing to the API"}[o["option"]]
         out.append(f"{what} costs {_usd(o['cost'])}/month against {_usd(current)} today: saves {_usd(savings)}/month"
                    + (f", pays back the one-time cost in {breakeven:.1f} months" if breakeven is not None else ""))
         if decision == PILOT:
@@ -1431,7 +1814,7 @@ def _decision_reasons(frame: Frame, s: int, opts: list[dict[str, Any]], decision
                 why.append(f"break-even beyond {params.migrate_max_months:g} months")
             if frame.kind[s] is None:
                 why.append("workload kind unknown")
-            if o["option"] == "self_host" and fragile:
+            if o["option"] in ("self_host", "hybrid") and fragile:
                 band = o["details"].get("deployment", {}).get("error_band")
                 why.append(f"does not pay if real throughput is at the low end of the estimate ({band}x); "
                            f"calibrate with `planner calibrate`")
@@ -1580,7 +1963,7 @@ def write_scored(con: duckdb.DuckDBPyConnection, run_id: str, scored: Scored) ->
             opt_rows["monthly_cost_usd"].append(_q(o.get("cost")))
             opt_rows["feasible"].append(bool(o["feasible"]))
             opt_rows["reasons"].append(list(o.get("reasons") or []))
-            opt_rows["overflow_share"].append(None)
+            opt_rows["overflow_share"].append(o.get("overflow_share"))
             opt_rows["details"].append(json.dumps(o.get("details") or {}, sort_keys=True, default=str))
     options = pa.table({
         "run_id": pa.array(opt_rows["run_id"], pa.string()), "segment_id": pa.array(opt_rows["segment_id"], pa.string()),
@@ -1608,6 +1991,8 @@ def write_scored(con: duckdb.DuckDBPyConnection, run_id: str, scored: Scored) ->
         "decision_gpu_only": pa.array([r["decision_gpu_only"] for r in sc], pa.string()),
         "monthly_savings_gpu_only_usd": pa.array([_q(r["monthly_savings_gpu_only_usd"]) for r in sc], dec),
         "confidence": pa.array([r["confidence"] for r in sc], pa.string()),
+        "breakeven_map": pa.array([None if r.get("breakeven_map") is None else json.dumps(r["breakeven_map"], sort_keys=True)
+                                   for r in sc], pa.string()),
     })
     con.register("score_options_new", options)
     con.register("score_scores_new", scores)

@@ -113,6 +113,24 @@ def segment(segment_id: str, *, requests: int = 600_000, input_per: float = 3600
     }
 
 
+def minute_profile(requests: int, days: float = 30, *, peak_mult: float = 1.0, peak_share: float = 0.0,
+                   idle_share: float = 0.0) -> list[dict[str, int]]:
+    """A per-minute arrival histogram (`segments.minute_histogram`) with a known shape: `idle_share` of the
+    minutes empty, `peak_share` of them at `peak_mult` x the base rate, the rest at the base rate; the
+    arrivals add up to about `requests`."""
+    minutes = int(round(days * 1440))
+    idle = int(round(minutes * idle_share))
+    peaks = int(round(minutes * peak_share))
+    base_minutes = minutes - idle - peaks
+    base = max(int(round(requests / (base_minutes + peaks * peak_mult))), 1)
+    hist = [{"arrivals": base, "minutes": base_minutes}]
+    if peaks:
+        hist.append({"arrivals": int(round(base * peak_mult)), "minutes": peaks})
+    if idle:
+        hist.insert(0, {"arrivals": 0, "minutes": idle})
+    return hist
+
+
 def insert_segments(con: Any, run_id: str, segments: list[dict[str, Any]]) -> None:
     """segments rows for the run, plus one usage row per segment carrying its provider, model and cost."""
     cols = [c for c in segments[0] if not c.startswith("_")]

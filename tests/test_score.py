@@ -49,7 +49,7 @@ def test_four_options_per_segment_with_decimal_money(db):
     result = run_stage(db)
     assert result.data["segments"] == 2
     opts = options(db)
-    assert len(opts) == 8
+    assert len(opts) == 10
     assert {o for _, o in opts} == set(score.OPTIONS)
     types = dict(db.execute("select column_name, data_type from information_schema.columns "
                             "where table_name = 'segment_options'").fetchall())
@@ -438,7 +438,7 @@ def test_views_show_the_latest_finished_run(db):
     db.execute("insert into runs (run_id, command, started_at, status) values (?, 'analyze', now()::timestamp, 'ok')",
                [RUN])
     rows = fetch_dicts(db, "select * from v_segment_options order by segment_id, option")
-    assert len(rows) == 8 and sum(r["chosen"] for r in rows) == 2
+    assert len(rows) == 10 and sum(r["chosen"] for r in rows) == 2
     sc = fetch_dicts(db, "select segment_id, decision, flips from v_segment_scores order by segment_id")
     assert [r["segment_id"] for r in sc] == ["a", "b"]
     assert json.loads(sc[0]["flips"])

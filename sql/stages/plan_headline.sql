@@ -15,7 +15,8 @@ money as (
     select
         coalesce(sum(api_cost_replaced_usd), 0) as moved_api_cost_usd,
         coalesce(sum(monthly_cost_usd) filter (where deployment_id is not null), 0) as self_host_cost_usd,
-        coalesce(sum(monthly_cost_usd) filter (where deployment_id is null), 0) as other_api_cost_usd,
+        coalesce(sum(monthly_cost_usd) filter (where kind = 'api'), 0) as other_api_cost_usd,
+        coalesce(sum(monthly_cost_usd) filter (where kind = 'overflow'), 0) as overflow_api_cost_usd,
         case when count(deployment_id) > 0 then cast($observability_fixed_usd as decimal(38, 10))
              else cast(0 as decimal(38, 10)) end as fixed_cost_usd,
         count(deployment_id) as deployments,
@@ -47,16 +48,21 @@ final as (
         m.self_host_cost_usd,
         m.other_api_cost_usd,
         m.fixed_cost_usd,
-        m.self_host_cost_usd + m.other_api_cost_usd + m.fixed_cost_usd as plan_monthly_cost_usd,
-        m.moved_api_cost_usd - (m.self_host_cost_usd + m.other_api_cost_usd + m.fixed_cost_usd) as monthly_savings_usd,
+        m.self_host_cost_usd + m.other_api_cost_usd + m.overflow_api_cost_usd + m.fixed_cost_usd
+            as plan_monthly_cost_usd,
+        m.moved_api_cost_usd
+            - (m.self_host_cost_usd + m.other_api_cost_usd + m.overflow_api_cost_usd + m.fixed_cost_usd)
+            as monthly_savings_usd,
         (select coalesce(sum(monthly_savings_usd), 0) from segs where action <> 'stay') as standalone_savings_usd,
         (select coalesce(sum(one_time_cost_usd), 0) from segs where action <> 'stay') as one_time_cost_usd,
         case
             when (select count(*) from segs where action <> 'stay') = 0 then null
             when c.final_cumulative >= 0 then coalesce(c.last_negative, 0) + 1
-            when m.moved_api_cost_usd - (m.self_host_cost_usd + m.other_api_cost_usd + m.fixed_cost_usd) > 0
+            when m.moved_api_cost_usd
+                 - (m.self_host_cost_usd + m.other_api_cost_usd + m.overflow_api_cost_usd + m.fixed_cost_usd) > 0
                 then c.horizon + cast(ceil(-c.final_cumulative
-                     / (m.moved_api_cost_usd - (m.self_host_cost_usd + m.other_api_cost_usd + m.fixed_cost_usd)))
+                     / (m.moved_api_cost_usd
+                        - (m.self_host_cost_usd + m.other_api_cost_usd + m.overflow_api_cost_usd + m.fixed_cost_usd)))
                      as integer)
         end as breakeven_month,
         $horizon_months as horizon_months,
@@ -64,7 +70,8 @@ final as (
         (select savings_usd from volume where multiplier = 3) as savings_3x_usd,
         (select savings_usd from volume where multiplier = 5) as savings_5x_usd,
         m.deployments,
-        m.gpus
+        m.gpus,
+        m.overflow_api_cost_usd
     from money as m, cash as c
 )
 

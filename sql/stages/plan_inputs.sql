@@ -1,4 +1,5 @@
--- plan_inputs: one row per segment of the run with its score and the option figures the plan needs.
+-- plan_inputs: one row per segment of the run with its score and the option figures the plan needs
+-- (the fleet figures come from the hybrid option when the score chose it, else from self_host).
 -- The ONLY place the plan reads the upstream tables (segments, segment_options, segment_scores,
 -- assumptions); every later plan statement reads plan_input. details keys are documented in
 -- docs/reports.md ("What the plan reads").
@@ -25,8 +26,10 @@ cur as (
 ),
 
 sh as (
+    -- the fleet the segment would run on: its hybrid option's when the score chose hybrid, else self_host's
     select
         segment_id,
+        option,
         model,
         gpu,
         gpus,
@@ -40,9 +43,17 @@ sh as (
         try_cast(details ->> '$.hours_per_month' as decimal(38, 10)) as hours_per_month,
         try_cast(details ->> '$.gpu_cost_usd' as decimal(38, 10)) as gpu_cost_usd,
         try_cast(details ->> '$.labor_cost_usd' as decimal(38, 10)) as labor_cost_usd,
-        try_cast(details ->> '$.max_model_len' as bigint) as max_model_len
+        try_cast(details ->> '$.max_model_len' as bigint) as max_model_len,
+        provider as overflow_provider,
+        details ->> '$.overflow.model' as overflow_model,
+        try_cast(details ->> '$.cost.overflow_api_cost_usd' as decimal(38, 10)) as overflow_cost_usd,
+        try_cast(details ->> '$.cost.failover_api_cost_usd' as decimal(38, 10)) as failover_cost_usd,
+        try_cast(details ->> '$.overflow.requests_per_month' as double) as overflow_requests,
+        try_cast(details ->> '$.overflow.input_tokens_per_month' as double) as overflow_input_tokens,
+        try_cast(details ->> '$.overflow.output_tokens_per_month' as double) as overflow_output_tokens,
+        try_cast(details ->> '$.overflow.peak_overflow_per_minute' as double) as peak_overflow_per_minute
     from opt
-    where option = 'self_host'
+    where option in ('self_host', 'hybrid')
 ),
 
 final as (
@@ -80,12 +91,23 @@ final as (
         ) as gpu_month_usd,
         sh.labor_cost_usd is null as labor_fallback,
         coalesce(sh.labor_cost_usd, cast($fallback_labor_usd as decimal(38, 10))) as labor_cost_usd,
-        sh.max_model_len
+        sh.max_model_len,
+        case when sh.option = 'hybrid' then sh.overflow_provider end as overflow_provider,
+        case when sh.option = 'hybrid' then sh.overflow_model end as overflow_model,
+        case when sh.option = 'hybrid' then coalesce(sh.overflow_cost_usd, 0) + coalesce(sh.failover_cost_usd, 0)
+             else cast(0 as decimal(38, 10)) end as overflow_cost_usd,
+        case when sh.option = 'hybrid' then sh.overflow_cost_usd end as overflow_only_cost_usd,
+        case when sh.option = 'hybrid' then sh.failover_cost_usd end as failover_cost_usd,
+        case when sh.option = 'hybrid' then sh.overflow_requests end as overflow_requests,
+        case when sh.option = 'hybrid' then sh.overflow_input_tokens end as overflow_input_tokens,
+        case when sh.option = 'hybrid' then sh.overflow_output_tokens end as overflow_output_tokens,
+        case when sh.option = 'hybrid' then sh.peak_overflow_per_minute end as peak_overflow_per_minute
     from seg as s
     left join score as sc on sc.segment_id = s.segment_id
     left join cur on cur.segment_id = s.segment_id
     left join opt as ch on ch.segment_id = s.segment_id and ch.option = sc.chosen_option
     left join sh on sh.segment_id = s.segment_id
+                and sh.option = case when sc.chosen_option = 'hybrid' then 'hybrid' else 'self_host' end
 )
 
 select * from final

@@ -1,12 +1,16 @@
 -- plan_scenarios: the portfolio's costs for every (waves live, volume multiplier): segments moving to
 -- self-hosting share one fleet per deployment (model x GPU x GPUs per replica): their design-peak loads
--- add up, the HA spare and the labour are counted once per deployment, observability per node.
--- Grain: one row per waves-live cutoff x multiplier x deployment (deployment_id NULL = other-API movers).
+-- add up, the HA spare and the labour are counted once per deployment, observability per node. Hybrid
+-- segments add their base fleet (whole replicas, no spare) to the deployment and their overflow to one
+-- line per API provider and model (priced once there, as k x the segments' overflow cost: at k x volume
+-- with k x the fleet the overflow share is the same).
+-- Grain: one row per waves-live cutoff x multiplier x (deployment | other-API movers | overflow provider);
+-- kind = 'fleet', 'api' or 'overflow'.
 create or replace temp table plan_scenarios as
 with
 movers as (
     select p.*, i.gpus_per_replica, i.load_replicas, i.spare_replicas, i.gpu_month_usd, i.labor_cost_usd,
-           i.sh_model, i.sh_gpu
+           i.sh_model, i.sh_gpu, i.overflow_provider, i.overflow_model, i.overflow_cost_usd
     from plan_segments as p
     join plan_input as i using (segment_id)
     where p.run_id = $run_id and p.action <> 'stay'
@@ -39,12 +43,14 @@ fleet as (
         max(spare_replicas) as spare_replicas,
         max(gpu_month_usd) as gpu_month_usd,
         max(labor_cost_usd) as labor_cost_usd,
-        cast(multiplier * sum(current_monthly_cost_usd) as decimal(38, 10)) as api_cost_replaced_usd,
+        -- a hybrid segment's fleet replaces its bill less what still overflows to the API
+        cast(multiplier * sum(current_monthly_cost_usd - coalesce(overflow_cost_usd, 0)) as decimal(38, 10))
+            as api_cost_replaced_usd,
         count(*) as segments,
         list(segment_id order by segment_id) as segment_ids,
         min(wave) as first_wave
     from live
-    where action = 'self_host'
+    where action in ('self_host', 'hybrid')
     group by waves_live, multiplier, deployment_id
 ),
 
@@ -97,19 +103,38 @@ other_api as (
         count(*) as segments,
         list(segment_id order by segment_id) as segment_ids
     from live
-    where action <> 'self_host'
+    where action not in ('self_host', 'hybrid')
     group by waves_live, multiplier
+),
+
+overflow as (
+    select
+        waves_live,
+        multiplier,
+        cast(null as varchar) as deployment_id,
+        overflow_provider,
+        overflow_model,
+        cast(multiplier * sum(overflow_cost_usd) as decimal(38, 10)) as monthly_cost_usd,
+        cast(multiplier * sum(overflow_cost_usd) as decimal(38, 10)) as api_cost_replaced_usd,
+        count(*) as segments,
+        list(segment_id order by segment_id) as segment_ids
+    from live
+    where action = 'hybrid'
+    group by waves_live, multiplier, overflow_provider, overflow_model
 ),
 
 final as (
     select
+        'fleet' as kind,
         waves_live, multiplier, deployment_id, model, gpu, gpus_per_replica, load_replicas, spare_replicas,
         replicas, gpus, nodes, gpu_month_usd, gpu_cost_usd, labor_cost_usd, observability_cost_usd,
         gpu_cost_usd + labor_cost_usd + observability_cost_usd as monthly_cost_usd,
         api_cost_replaced_usd, segments, segment_ids, first_wave
     from deployments
     union all by name
-    select * from other_api
+    select 'api' as kind, * from other_api
+    union all by name
+    select 'overflow' as kind, * from overflow
 )
 
 select * from final

@@ -8,7 +8,7 @@ acted as (
         *,
         case
             when scored and decision in ('migrate', 'pilot', 'optimize_api')
-                 and chosen_option in ('self_host', 'open_model_api', 'api_optimized')
+                 and chosen_option in ('self_host', 'hybrid', 'open_model_api', 'api_optimized')
                  and current_cost_usd is not null and chosen_cost_usd is not null
                 then chosen_option
             else 'stay'
@@ -38,6 +38,7 @@ risked as (
                  when list_contains($medium_kinds, kind_key) then 'conversational or retrieval workload' end,
             case when mode <> 'batch' then 'interactive traffic' end,
             case when action = 'self_host' then 'new self-hosted deployment'
+                 when action = 'hybrid' then 'new self-hosted deployment (its overflow stays on today''s API)'
                  when action = 'open_model_api' then 'model change on a new provider' end
         ], lambda r: r is not null) end as risk_reasons
     from acted
@@ -46,7 +47,7 @@ risked as (
 pilot as (
     select segment_id
     from risked
-    where action = 'self_host'
+    where action in ('self_host', 'hybrid')
     order by risk_score, requests desc, segment_id
     limit 1
 ),
@@ -75,7 +76,7 @@ final as (
         mode,
         action,
         case when wave_key is not null then dense_rank() over (order by wave_key) end as wave,
-        case when action = 'self_host'
+        case when action in ('self_host', 'hybrid')
             then sh_model || '@' || sh_gpu || 'x' || gpus_per_replica end as deployment_id,
         risk_score,
         risk,

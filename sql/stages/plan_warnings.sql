@@ -20,7 +20,7 @@ lines as (
            || 'plan.fallback_labor_usd was used'
     from plan_input as i
     join plan_segments as p on p.segment_id = i.segment_id and p.run_id = $run_id
-    where p.action = 'self_host' and i.labor_fallback
+    where p.action in ('self_host', 'hybrid') and i.labor_fallback
     having count(*) > 0
     union all
     select 3, 'unscored', cast(count(*) as varchar) || ' segment(s) were not scored and stay on their current API'
@@ -31,6 +31,12 @@ lines as (
     select 5, p.segment_id, 'segment ' || p.segment_id || ' carries regulated data but is planned onto a third-party API'
     from plan_segments as p
     where p.run_id = $run_id and p.action = 'open_model_api' and p.sensitivity = 'regulated'
+    union all
+    select 5, p.segment_id, 'segment ' || p.segment_id || ' carries regulated data and overflows to '
+           || coalesce(i.overflow_provider, 'its current API') || ' (a sensitivity rule allows third-party use)'
+    from plan_segments as p
+    join plan_input as i using (segment_id)
+    where p.run_id = $run_id and p.action = 'hybrid' and p.sensitivity = 'regulated'
     union all
     select 6, segment_id, 'segment ' || segment_id || ' stays on its API but would save '
            || cast(round(monthly_savings_usd, 2) as varchar) || ' USD a month on deployment ' || deployment_id

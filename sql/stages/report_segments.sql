@@ -8,6 +8,7 @@ select
     sc.breakeven_months,
     sc.one_time_cost_usd,
     cast(sc.flips as varchar) as flips_json,
+    cast(sc.breakeven_map as varchar) as breakeven_map_json,
     sc.reasons,
     p.action,
     p.wave,

@@ -14,5 +14,6 @@ select
     cast(chosen_monthly_cost_usd as decimal(38, 10)) as chosen_monthly_cost_usd,
     decision_gpu_only,
     cast(monthly_savings_gpu_only_usd as decimal(38, 10)) as monthly_savings_gpu_only_usd,
-    confidence
+    confidence,
+    cast(breakeven_map as json) as breakeven_map
 from score_scores_new

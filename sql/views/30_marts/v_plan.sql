@@ -5,7 +5,7 @@ latest as (
     select max(p.run_id) as run_id
     from plan as p
     left join runs as r using (run_id)
-    where coalesce(r.status, 'ok') not in ('failed', 'interrupted')
+    where coalesce(r.status, 'ok') not in ('failed', 'interrupted') and r.scenario is null   -- not what-ifs
 ),
 
 final as (

@@ -5,7 +5,7 @@ finished as (
     select s.run_id
     from segment_scores as s
     inner join runs as r on r.run_id = s.run_id
-    where r.status in ('ok', 'findings')
+    where r.status in ('ok', 'findings') and r.scenario is null     -- scenario runs are what-ifs, not the latest
 ),
 
 latest as (

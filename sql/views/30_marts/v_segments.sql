@@ -8,7 +8,7 @@ latest as (
                 select max(s.run_id)
                 from segments as s
                 inner join runs as r on r.run_id = s.run_id
-                where r.status in ('ok', 'findings')
+                where r.status in ('ok', 'findings') and r.scenario is null   -- not what-if runs
             ),
             (select max(s.run_id) from segments as s)
         ) as run_id

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.db import sql_root, transaction
 from planner.errors import ExitCode
+from planner.faults import maybe_crash
 from planner.runs import finish_run, record_assumptions, start_run
 from planner.stages import StageResult
 
@@ -92,6 +93,7 @@ def run_stages(con: duckdb.DuckDBPyConnection, config: Config, run_id: str,
         say(f"planner: {name} ...")
         with transaction(con):
             stage = fn(con, config, run_id)
+            maybe_crash(f"stage:{name}")  # crash tests: stage written, transaction not committed
         result.stages.append(stage)
     result.checks = run_checks(con, run_id)
     if any(c.failing_rows and c.blocking for c in result.checks):

@@ -21,6 +21,7 @@ from planner import db as dbmod
 from planner import ingest
 from planner.config import Config, SourceMapping
 from planner.errors import ExitCode, UsageError
+from planner.faults import maybe_crash
 from planner.runs import finish_run, new_run_id, start_run
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, con
         if report is not None:
             say(f"planner: writing reports into {run_dir}")
             report.render(con, run_dir, formats, run_id=run_id, now=now)
+            maybe_crash("publish")  # crash tests: reports written, latest not yet switched
             result.report_dir = run_dir
             result.latest = publish_latest(out, run_dir)
         code = analysis.exit_code

@@ -21,6 +21,7 @@ from planner import __version__
 from planner import plan as planmod
 from planner.db import fetch_dicts, load_sql
 from planner.errors import UsageError
+from planner.faults import maybe_crash
 from planner.runs import fixed_clock
 
 if TYPE_CHECKING:
@@ -547,6 +548,7 @@ def write(plan: dict[str, Any], out: Path, formats: Iterable[str] = FORMATS) -> 
             path = out / f"plan.{fmt}"
             write_atomic(path, renderers[fmt](plan))
             written.append(path)
+            maybe_crash("report")  # crash tests: between two report files
     return written
 
 

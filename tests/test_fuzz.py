@@ -13,11 +13,17 @@ SAMPLES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != "
 
 
 def _check(cli, path: Path, db: Path, *extra: str) -> None:
-    r = cli("ingest", path, "--db", db, *extra)
+    import json
+
+    r = cli("ingest", path, "--db", db, "--json", *extra)
     assert r.exit_code in (0, 1, 2), (r.exit_code, r.stderr)
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
     if r.exit_code == 2:
         assert "planner: error:" in r.stderr
+    if r.stdout.startswith("{"):
+        for f in json.loads(r.stdout)["files"]:
+            # no row is lost: every record read is loaded, rejected (with its reason) or a repeat
+            assert f["rows_read"] == f["rows_loaded"] + f["rows_rejected"] + f["rows_duplicate"], f
 
 
 @st.composite

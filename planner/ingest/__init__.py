@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from planner.db import transaction
 from planner.errors import InputError, PlannerError, UsageError
+from planner.faults import maybe_crash
 from planner.ingest._normalize import cleanup, normalize, sniff_encoding
 
 if TYPE_CHECKING:
@@ -402,6 +403,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, options: IngestOptions
                     )
                     _unchanged_since_hashed(file if file.origin is None else replace(file, path=file.origin))
                     _record_source(con, file, fmt, result, opts)
+                    maybe_crash("ingest")  # crash tests: rows staged, transaction not committed
             finally:
                 if target is not file:
                     cleanup(target.path)

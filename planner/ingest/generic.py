@@ -143,7 +143,8 @@ def build_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: Inge
             sql_type = row[0] if row else "VARCHAR"
         fields[target] = FieldSource(sql=sql, type=sql_type, column=column)
     for target, value in options.sets.items():
-        fields[target] = FieldSource(sql=quote_literal(value), type="VARCHAR", column=None)
+        if not target.startswith("tags."):
+            fields[target] = FieldSource(sql=quote_literal(value), type="VARCHAR", column=None)
     # a column is "mapped" when it or anything nested in it is: it never lands in tags (a nested
     # prompt must not leak through its parent)
     mapped_columns = {c for c in options.mapping.values() if c in types}
@@ -151,6 +152,7 @@ def build_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: Inge
                        if c not in types and c.startswith(head + ".")}
     tags = [(t.removeprefix("tags."), _text_expr(c, types[c]) if c in types else (_resolve(c, types) or ("NULL",))[0])
             for t, c in options.mapping.items() if t.startswith("tags.")]
+    tags += [(t.removeprefix("tags."), quote_literal(v)) for t, v in options.sets.items() if t.startswith("tags.")]
     tags += [(name, _text_expr(name, t)) for name, t in columns if name not in mapped_columns]
     prompt_col = options.mapping.get("prompt")
     prompt_heads = {h for h in types if prompt_col and (prompt_col == h or prompt_col.startswith(h + "."))}

@@ -3,7 +3,7 @@
     .venv/bin/python bench/pipeline.py                    # 10,000,000 rows over 30 days
     .venv/bin/python bench/pipeline.py --rows 1000000     # quicker
 
-Data: one file per day and format, written by DuckDB `COPY ... FROM range()` (seconds, not minutes):
+Data: one file per format for the 30 days (and one more for day 31), written by DuckDB `COPY ... FROM range()` (seconds, not minutes):
 a hand-rolled gateway CSV (`--format generic` with a mapping; ~90% of the rows, each with a short prompt,
 some carrying an email address) and LiteLLM SpendLogs CSV (the rest: the company generator's rows for one
 day, replicated with fresh request ids by DuckDB).
@@ -89,7 +89,7 @@ import duckdb, json, sys
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
 for sql, params in json.loads(sys.stdin.read()):
-    con.execute(sql, params)
+    con.execute(sql, params or None)
 """
 
 TEMPLATE = """
@@ -142,19 +142,29 @@ print(json.dumps(out))
 
 
 def write_days(days: range, exports: Path, generic_rows: int, template: Path, copies: int) -> None:
-    """One DuckDB process writes every day's files."""
+    """One file per format holding `days` (the first pull of a month, or one nightly pull), written by one
+    DuckDB process: a COPY per day into a temporary folder, then one COPY of them into the export file."""
     import json
 
+    tag = f"{days.start:03d}-{days.stop - 1:03d}"
+    tmp = exports.parent / "parts"
     work = []
+    for fmt, name in (("gateway", "gateway"), ("litellm", "LiteLLM_SpendLogs")):
+        (tmp / fmt).mkdir(parents=True, exist_ok=True)
+        (exports / fmt).mkdir(parents=True, exist_ok=True)
     for day in days:
-        gpath = exports / "gateway" / f"gateway_{day:03d}.csv"
-        lpath = exports / "litellm" / f"LiteLLM_SpendLogs_{day:03d}.csv"
-        for p in (gpath, lpath):
-            p.parent.mkdir(parents=True, exist_ok=True)
-        work.append((GENERIC_DAY.format(start=START, path=gpath), {"day": day, "n": generic_rows}))
+        work.append((GENERIC_DAY.format(start=START, path=tmp / "gateway" / f"{day:03d}.csv"),
+                     {"day": day, "n": generic_rows}))
         if copies:
-            work.append((LITELLM_DAY.format(template=template, path=lpath), {"day": day, "copies": copies}))
+            work.append((LITELLM_DAY.format(template=template, path=tmp / "litellm" / f"{day:03d}.csv"),
+                         {"day": day, "copies": copies}))
+    for fmt, name in (("gateway", "gateway"), ("litellm", "LiteLLM_SpendLogs")):
+        if fmt == "litellm" and not copies:
+            continue
+        work.append((f"COPY (SELECT * FROM read_csv('{tmp / fmt}/*.csv', all_varchar = true)) "
+                     f"TO '{exports / fmt / f'{name}_{tag}.csv'}' (FORMAT csv, HEADER)", {}))
     subprocess.run(python(WRITE), input=json.dumps(work), text=True, check=True)
+    shutil.rmtree(tmp)
 
 
 def config_text() -> str:

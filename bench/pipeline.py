@@ -88,6 +88,7 @@ WRITE = """
 import duckdb, json, sys
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")
 for sql, params in json.loads(sys.stdin.read()):
     con.execute(sql, params or None)
 """
@@ -107,6 +108,7 @@ import duckdb, json, sys, time
 db, exports = sys.argv[1], sys.argv[2]
 con = duckdb.connect(db)
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")
 out = {}
 def step(name, sql):
     t = time.perf_counter()
@@ -149,7 +151,7 @@ def write_days(days: range, exports: Path, generic_rows: int, template: Path, co
     tag = f"{days.start:03d}-{days.stop - 1:03d}"
     tmp = exports.parent / "parts"
     work = []
-    for fmt, name in (("gateway", "gateway"), ("litellm", "LiteLLM_SpendLogs")):
+    for fmt in ("gateway", "litellm"):
         (tmp / fmt).mkdir(parents=True, exist_ok=True)
         (exports / fmt).mkdir(parents=True, exist_ok=True)
     for day in days:
@@ -231,7 +233,7 @@ def main() -> None:
     bare_total = time.perf_counter() - t
     import json
 
-    bare = json.loads(bare_out.stdout)
+    bare = json.loads(bare_out.stdout.strip().splitlines()[-1])
     bare_db.unlink(missing_ok=True)
 
     db = args.dir / "planner.duckdb"

@@ -38,7 +38,8 @@ ACCOUNT = "111122223333"
 FT_MODEL = "ft:gpt-4.1-mini-2025-04-14:acme:disputes:CqT7x2Lk"
 
 # USD per million tokens (input, cached input, cache write, output) by model and tier: the list prices of
-# genai-prices 0.2.3 in October 2026 (tests/test_company.py checks each against planner's own pricing).
+# genai-prices 0.2.3 in October 2026 (tests/test_company.py checks that bills computed with them reconcile
+# with planner's own pricing).
 # A cache-write price of None bills writes as input (OpenAI). The fine-tuned model is billed by OpenAI at
 # fine-tuning prices but is unknown to the snapshot: planner lists it as unpriced.
 LIST_PRICES: dict[str, dict[str, Price]] = {

@@ -409,30 +409,42 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder the exports are written into.")] = Path("exports"),
     days: Annotated[int, typer.Option("--days", min=1, max=366)] = 30,
     rows_per_day: Annotated[int | None, typer.Option("--rows-per-day", min=1,
-                                                     help="About this many requests a weekday [default: ~4,000].")] = None,
+                                                     help="About this many request-log rows a weekday "
+                                                          "[default: the company's ~4,500; with --formats ~4,000]; "
+                                                          "every volume scales with it.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
-    formats: Annotated[str | None, typer.Option("--formats", help="Comma-separated formats [default: all].")] = None,
+    formats: Annotated[str | None, typer.Option("--formats", help="Comma-separated formats: the same traffic in each "
+                                                                  "(adapter testing) instead of the company's exports.")] = None,
     json_out: JsonOpt = False,
     db: DbOpt = None,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> int:
-    """Write synthetic exports in real formats: the same traffic in every format. No database is touched."""
+    """Write synthetic exports in real formats: a demo company's month (several providers and formats at once,
+    plus its planner.toml), or with --formats the same traffic in each format. No database is touched."""
     from planner import generate as gen
 
-    chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    written = gen.generate_exports(out, days=days, seed=seed, rows_per_day=rows_per_day, formats=chosen)
+    if formats:
+        chosen = [f.strip() for f in formats.split(",") if f.strip()]
+        written = gen.generate_exports(out, days=days, seed=seed, rows_per_day=rows_per_day, formats=chosen)
+    else:
+        from planner import company
+
+        written = company.generate_company(out, days=days, seed=seed, scale=company.scale_for(rows_per_day))
     if json_out:
         print(json.dumps([{"format": w.format, "path": str(w.path), "rows": w.rows,
                            "ingest_format": gen.INGEST_FORMATS[w.format]} for w in written], indent=2))
     else:
         _print_table(["format", "path", "rows", "ingest with"],
                      [[w.format, str(w.path), w.rows, f"--format {gen.INGEST_FORMATS[w.format]}"] for w in written])
-    if not quiet:
+    if not quiet and formats:
         _err("planner generate: every file holds the same traffic: load one request-grain format at a time")
         if any(w.format == "mooncake" for w in written):
             _err(f"planner generate: the Mooncake trace counts from {gen.DEFAULT_START.isoformat()}: "
                  f"ingest it with --ts-origin {gen.DEFAULT_START.isoformat()}")
+    elif not quiet:
+        _err(f"planner generate: one company's exports (see {out / 'README.md'}); analyse them with: "
+             f"planner run {out} --config {out / 'planner.toml'}")
     return 0
 
 

@@ -17,7 +17,7 @@ import gzip
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -50,6 +50,14 @@ class Workload:
     failure_rate: float = 0.005
     project: str = "proj_default"
     template: str = "You are a helpful assistant."
+    # optional shape, each off by default (the defaults reproduce the original traffic draw for draw)
+    hour_profile: tuple[float, ...] | None = None  # 24 relative weights by UTC hour (None: the built-in shapes)
+    weekend_factor: float | None = None  # volume on Saturdays and Sundays; None: 0.9 batch, 0.45 interactive
+    key_alias: str | None = None   # the gateway key's alias (None: the workload name)
+    turns: float = 0.0             # > 0: requests carry a session id, about this many turns per session
+    tool_share: float = 0.0        # share of requests that call a tool (an MCP tool name on the row)
+    pii_kinds: tuple[int, ...] = ()  # which PII values appear (0 email, 1 phone, 2 card, 3 SSN, 4 IBAN); () = all
+    incidents: tuple[tuple[int, float, float, float], ...] = ()  # (day, start hour, hours, failure rate)
 
 
 WORKLOADS: tuple[Workload, ...] = (
@@ -79,7 +87,9 @@ DEFAULT_PRICE = (1.0, 0.1, 1.25, 4.0)
 def _arrivals(rng: np.random.Generator, w: Workload, days: int, scale: float, start: datetime) -> np.ndarray:
     """Seconds since the start for each request: weekday/hour seasonality, optional bursts."""
     hours = np.arange(24)
-    if w.mode == "batch":
+    if w.hour_profile is not None:
+        hour_w = np.asarray(w.hour_profile, dtype=float)
+    elif w.mode == "batch":
         hour_w = np.where((hours >= 1) & (hours < 5), 1.0, 0.02)
     else:
         hour_w = 0.15 + np.exp(-0.5 * ((hours - 14) / 3.5) ** 2)
@@ -87,7 +97,8 @@ def _arrivals(rng: np.random.Generator, w: Workload, days: int, scale: float, st
     out = []
     for d in range(days):
         weekday = (start + timedelta(days=d)).weekday()
-        factor = 1.0 if weekday < 5 else (0.9 if w.mode == "batch" else 0.45)
+        weekend = w.weekend_factor if w.weekend_factor is not None else (0.9 if w.mode == "batch" else 0.45)
+        factor = 1.0 if weekday < 5 else weekend
         n = rng.poisson(w.requests_per_day * factor * scale)
         if n == 0:
             continue
@@ -122,15 +133,25 @@ def _pii(rng: np.random.Generator, kind: np.ndarray) -> np.ndarray:
                             iban.astype(object)])
 
 
+Price = tuple[float, float | None, float | None, float]   # USD per million: input, cached, cache write, output
+PriceOf = Callable[[str, bool], "Price | None"]
+MCP_TOOLS = ("jira__search_issues", "github__get_pull_request", "datadog__query_metrics", "pagerduty__list_incidents",
+             "confluence__get_page", "slack__post_message")
+
+
 def traffic(days: int = 30, seed: int = 7, scale: float = 1.0,
-            workloads: tuple[Workload, ...] = WORKLOADS, start: datetime = DEFAULT_START) -> pa.Table:
+            workloads: tuple[Workload, ...] = WORKLOADS, start: datetime = DEFAULT_START, *,
+            prices: PriceOf | None = None, id_prefix: str = "req") -> pa.Table:
     """Request rows for every workload over `days` days, in time order.
 
     Columns (canonical names): request_id, ts (UTC), workload, provider, model, project, api_key_id,
     user_id, input_tokens (all input), cached_input_tokens, cache_write_tokens, output_tokens, status,
-    latency_ms, ttft_ms, batch, billed_cost_usd (float: what a gateway would state), prompt.
+    latency_ms, ttft_ms, batch, billed_cost_usd (float: what a gateway would state), prompt, then
+    session_id, tool (an MCP tool name or null) and key_alias (the gateway key's alias).
     Cache semantics are those of an unbounded prefix cache: the first request of a workload carrying its
     cached prefix writes it (cache_write_tokens), later ones read it (cached_input_tokens).
+    `prices(model, batch)` gives the list prices a gateway states costs with (None: it does not know the
+    model and states 0, as LiteLLM does); without it the illustrative `PRICES` are used.
     """
     rng = np.random.default_rng(seed)
     parts: list[dict[str, Any]] = []
@@ -148,16 +169,27 @@ def traffic(days: int = 30, seed: int = 7, scale: float = 1.0,
         latency = (inp * 0.02 + out * 18 + rng.gamma(2.0, 80, n)).round(1)
         ttft = (inp * 0.02 + rng.gamma(2.0, 60, n)).round(1)
         has_pii = rng.random(n) < w.pii_rate
-        pii = _pii(rng, rng.integers(0, 5, n))
+        kinds = rng.integers(0, 5, n) if not w.pii_kinds else np.asarray(w.pii_kinds)[rng.integers(0, len(w.pii_kinds), n)]
+        pii = _pii(rng, kinds)
         late = np.char.add(np.char.add("order ", _strs(rng.integers(10000, 99999, n))), " arrived late").astype(object)
         tail = np.where(has_pii, np.char.add(np.char.add("please contact ", pii.astype(str)), " about it").astype(object),
                         late)
         case = np.char.add(np.char.add(f"{w.template} case ", _strs(np.arange(n) % 97)), ": ").astype(object)
+        users = rng.integers(1, 400, n)
+        # the optional shapes draw from their own stream, so workloads without them keep their traffic
+        aux = np.random.default_rng([seed, wi, 99])
+        for day, hour, hours, rate in w.incidents:
+            window = (t >= day * 86400 + hour * 3600) & (t < day * 86400 + (hour + hours) * 3600)
+            failed |= window & (aux.random(n) < rate)
+        out = np.where(failed, 0, out)
         parts.append({
             "t": t,
-            "request_id": np.char.add(f"req-{seed}-{wi}-", np.char.zfill(_strs(np.arange(n)), 7)),
+            "request_id": np.char.add(f"{id_prefix}-{seed}-{wi}-", np.char.zfill(_strs(np.arange(n)), 7)),
             "w": np.full(n, wi),
-            "user_id": np.char.add("user_", _strs(rng.integers(1, 400, n))),
+            "user_id": np.char.add("user_", _strs(users)),
+            "session_id": _sessions(aux, t, users, w.turns, f"sess-{seed}-{wi}-"),
+            "tool": np.where(aux.random(n) < w.tool_share, aux.choice(np.array(MCP_TOOLS, dtype=object), n), None)
+            if w.tool_share > 0 else np.full(n, None, dtype=object),
             "input_tokens": inp,
             "uses_prefix": uses_prefix,
             "output_tokens": out,
@@ -181,7 +213,10 @@ def traffic(days: int = 30, seed: int = 7, scale: float = 1.0,
             first[idx[0]] = True
     cached = np.where(cols["uses_prefix"] & ~first, prefix, 0)
     write = np.where(first, prefix, 0)
-    price = np.array([PRICES.get(w.model, DEFAULT_PRICE) for w in workloads])[wsel]
+    if prices is None:
+        price = np.array([PRICES.get(w.model, DEFAULT_PRICE) for w in workloads])[wsel]
+    else:
+        price = np.array([_price_row(prices(w.model, w.mode == "batch")) for w in workloads])[wsel]
     inp, out = cols["input_tokens"], cols["output_tokens"]
     cost = ((inp - cached - write) * price[:, 0] + cached * price[:, 1] + write * price[:, 2] + out * price[:, 3]) / 1e6
     cost = np.where(cols["failed"], 0.0, np.round(cost, 10))
@@ -211,7 +246,32 @@ def traffic(days: int = 30, seed: int = 7, scale: float = 1.0,
         "batch": pa.array(per_w("mode") == "batch", pa.bool_()),
         "billed_cost_usd": pa.array(cost, pa.float64()),
         "prompt": pa.array(cols["prompt"], pa.string()),
+        "session_id": pa.array(cols["session_id"], pa.string()),
+        "tool": pa.array(cols["tool"], pa.string()),
+        "key_alias": pa.array(np.array([w.key_alias or w.name for w in workloads], dtype=object)[wsel], pa.string()),
     })
+
+
+def _price_row(p: Price | None) -> tuple[float, float, float, float]:
+    """A price as four floats (cached and cache-write tokens at the input price when not listed); 0 if unknown."""
+    if p is None:
+        return (0.0, 0.0, 0.0, 0.0)
+    inp, cached, write, out = p
+    return (inp, inp if cached is None else cached, inp if write is None else write, out)
+
+
+def _sessions(rng: np.random.Generator, t: np.ndarray, users: np.ndarray, turns: float, prefix: str) -> np.ndarray:
+    """Session ids: a user's requests of one day, split so that sessions have about `turns` turns."""
+    n = len(t)
+    if turns <= 0 or n == 0:
+        return np.full(n, None, dtype=object)
+    order = np.lexsort((t, users))
+    u, day = users[order], (t[order] // 86400).astype(np.int64)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (u[1:] != u[:-1]) | (day[1:] != day[:-1]) | (rng.random(n - 1) < 1.0 / turns)
+    ids = np.empty(n, dtype=object)
+    ids[order] = np.char.add(prefix, _strs(np.cumsum(new))).astype(object)
+    return ids
 
 
 # ---------------------------------------------------------------- generic CSV
@@ -228,7 +288,8 @@ GENERIC_MAPPING = dict(GENERIC_COLUMNS.items())
 
 def write_generic_csv(table: pa.Table, path: Path) -> Path:
     """The traffic as a hand-rolled gateway log with human column names (needs a mapping)."""
-    renamed = table.rename_columns([GENERIC_COLUMNS.get(c, c) for c in table.column_names])
+    table = table.select([c for c in table.column_names if c in GENERIC_COLUMNS])
+    renamed = table.rename_columns([GENERIC_COLUMNS[c] for c in table.column_names])
     ts = pc.strftime(table.column("ts"), format="%Y-%m-%dT%H:%M:%SZ")  # %S carries the microseconds
     renamed = renamed.set_column(renamed.column_names.index("Timestamp"), "Timestamp", ts)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -305,6 +366,9 @@ def _litellm_frame(table: pa.Table, *, as_json: bool) -> Any:
     df = _pl(table)
     keys = {k: _hex(k) for k in df["api_key_id"].unique().to_list()}
     anth = _anthropic(pl.col("provider"))
+
+    def col_or_null(name: str) -> Any:
+        return pl.col(name) if name in df.columns else pl.lit(None, dtype=pl.String)
     prompt_tokens = pl.when(anth).then(
         pl.col("input_tokens") - pl.col("cached_input_tokens") - pl.col("cache_write_tokens")
     ).otherwise(pl.col("input_tokens"))
@@ -318,7 +382,8 @@ def _litellm_frame(table: pa.Table, *, as_json: bool) -> Any:
         cache_creation_input_tokens=pl.when(anth).then(pl.col("cache_write_tokens")),
     )
     metadata = pl.struct(
-        user_api_key=_map("api_key_id", keys), user_api_key_alias=pl.col("workload"),
+        user_api_key=_map("api_key_id", keys),
+        user_api_key_alias=pl.col("key_alias") if "key_alias" in df.columns else pl.col("workload"),
         user_api_key_team_id=pl.col("project"), status=pl.when(ok).then(pl.lit("success")).otherwise(pl.lit("failure")),
         usage_object=usage,
     )
@@ -362,9 +427,9 @@ def _litellm_frame(table: pa.Table, *, as_json: bool) -> Any:
         requester_ip_address=empty,
         messages=messages_col,
         response=response,
-        session_id=empty,
+        session_id=col_or_null("session_id"),
         status=pl.when(ok).then(pl.lit("success")).otherwise(pl.lit("failure")),
-        mcp_namespaced_tool_name=empty,
+        mcp_namespaced_tool_name=col_or_null("tool"),
         agent_id=empty,
         proxy_server_request=response,
     )
@@ -539,12 +604,13 @@ def write_mooncake(table: pa.Table, path: Path, origin: datetime | None = None) 
 # ---------------------------------------------------------------- bucketed usage and billing
 
 def _aggregate(table: pa.Table, width: str, keys: list[str]) -> list[dict[str, Any]]:
-    """Sums per time bucket (`1h` | `1d`) and keys: the few rows a usage or cost page holds."""
+    """Sums per time bucket (`1h` | `1d`) and keys: the few rows a usage or cost page holds. A table with a
+    `requests` column holds pre-aggregated rows (each stands for that many requests)."""
     import polars as pl
 
     df = _pl(table).with_columns(bucket=pl.col("ts").dt.replace_time_zone(None).dt.truncate(width))
     agg = df.group_by(["bucket", *keys]).agg(
-        requests=pl.len(),
+        requests=pl.col("requests").sum() if "requests" in df.columns else pl.len(),
         input_tokens=pl.col("input_tokens").sum(),
         cached_input_tokens=pl.col("cached_input_tokens").sum(),
         cache_write_tokens=pl.col("cache_write_tokens").sum(),
@@ -561,18 +627,34 @@ def _rfc3339(t: datetime) -> str:
     return t.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
-def _bucket_starts(table: pa.Table, step: timedelta) -> list[datetime]:
-    lo, hi = pc.min_max(table.column("ts")).values()
-    first = lo.as_py().replace(tzinfo=None, minute=0, second=0, microsecond=0)
+Window = tuple[datetime, datetime]   # [start, end) in UTC: what one API pull covered
+
+
+def _bucket_starts(table: pa.Table, step: timedelta, window: Window | None = None) -> list[datetime]:
+    if window is not None:
+        first, last = (w.astimezone(UTC).replace(tzinfo=None) for w in window)
+        last -= timedelta(microseconds=1)
+    else:
+        lo, hi = pc.min_max(table.column("ts")).values()
+        first = lo.as_py().replace(tzinfo=None, minute=0, second=0, microsecond=0)
+        last = hi.as_py().replace(tzinfo=None)
     if step >= timedelta(days=1):
         first = first.replace(hour=0)
-    last = hi.as_py().replace(tzinfo=None)
     out = []
     t = first
     while t <= last:
         out.append(t)
         t += step
     return out
+
+
+def _in_window(table: pa.Table, window: Window | None) -> pa.Table:
+    if window is None:
+        return table
+    ts = table.column("ts")
+    lo = pa.scalar(window[0].astimezone(UTC), ts.type)
+    hi = pa.scalar(window[1].astimezone(UTC), ts.type)
+    return table.filter(pc.and_(pc.greater_equal(ts, lo), pc.less(ts, hi)))
 
 
 def _pages(buckets: list[Any], per_page: int) -> Iterable[tuple[list[Any], bool, str | None]]:
@@ -590,29 +672,45 @@ def _write_lines(path: Path, docs: Iterable[dict[str, Any]]) -> Path:
     return path
 
 
-def write_openai_usage(table: pa.Table, path: Path) -> Path:
-    """`/v1/organization/usage/completions` pages (JSONL), `bucket_width=1h`, `group_by=model,project_id`."""
+def write_openai_usage(table: pa.Table, path: Path, *, window: Window | None = None, batch: bool = False,
+                       kind: str = "completions") -> Path:
+    """`/v1/organization/usage/completions` pages (JSONL), `bucket_width=1h`, `group_by=model,project_id`
+    (plus `batch` with `batch=True`). `window`: the pull's [start, end), empty buckets included, as the
+    API returns them. `kind="embeddings"`: `/usage/embeddings` pages (input tokens and requests only)."""
+    table = _in_window(table, window)
     groups: dict[datetime, list[dict[str, Any]]] = {}
-    for g in _aggregate(table, "1h", ["model", "project"]):
-        groups.setdefault(g["bucket"], []).append({
-            "object": "organization.usage.completions.result",
-            "input_tokens": g["input_tokens"], "output_tokens": g["output_tokens"],
-            "input_cached_tokens": g["cached_input_tokens"],
-            "input_cache_write_tokens": g["cache_write_tokens"],
-            "input_uncached_tokens": g["input_tokens"] - g["cached_input_tokens"] - g["cache_write_tokens"],
-            "input_audio_tokens": 0, "output_audio_tokens": 0,
-            "num_model_requests": g["requests"], "project_id": g["project"], "user_id": None, "api_key_id": None,
-            "model": g["model"], "batch": None, "service_tier": None,
-        })
+    for g in _aggregate(table, "1h", ["model", "project", *(["batch"] if batch else [])]):
+        if kind == "embeddings":
+            result: dict[str, Any] = {
+                "object": "organization.usage.embeddings.result", "input_tokens": g["input_tokens"],
+                "num_model_requests": g["requests"], "project_id": g["project"], "user_id": None,
+                "api_key_id": None, "model": g["model"],
+            }
+        else:
+            result = {
+                "object": "organization.usage.completions.result",
+                "input_tokens": g["input_tokens"], "output_tokens": g["output_tokens"],
+                "input_cached_tokens": g["cached_input_tokens"],
+                "input_cache_write_tokens": g["cache_write_tokens"],
+                "input_uncached_tokens": g["input_tokens"] - g["cached_input_tokens"] - g["cache_write_tokens"],
+                "input_audio_tokens": 0, "output_audio_tokens": 0,
+                "num_model_requests": g["requests"], "project_id": g["project"], "user_id": None,
+                "api_key_id": None, "model": g["model"], "batch": g["batch"] if batch else None, "service_tier": None,
+            }
+        groups.setdefault(g["bucket"], []).append(result)
     buckets = [{"object": "bucket", "start_time": _epoch(t), "end_time": _epoch(t + timedelta(hours=1)),
-                "results": groups.get(t, [])} for t in _bucket_starts(table, timedelta(hours=1))]
+                "results": groups.get(t, [])} for t in _bucket_starts(table, timedelta(hours=1), window)]
     return _write_lines(path, ({"object": "page", "data": chunk, "has_more": more, "next_page": nxt}
                                for chunk, more, nxt in _pages(buckets, 168)))
 
 
-def _cost_lines(g: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
-    """(direction, tokens, USD) for one aggregate, at the illustrative prices."""
-    p_in, p_cached, p_write, p_out = (Decimal(str(x)) for x in PRICES.get(g["model"], DEFAULT_PRICE))
+def _cost_lines(g: dict[str, Any], prices: PriceOf | None = None) -> list[tuple[str, int, Decimal]]:
+    """(direction, tokens, USD) for one aggregate, at the illustrative prices (or `prices(model, batch)`)."""
+    if prices is None:
+        price: tuple[float, ...] = PRICES.get(g["model"], DEFAULT_PRICE)
+    else:
+        price = _price_row(prices(g["model"], bool(g.get("batch"))))
+    p_in, p_cached, p_write, p_out = (Decimal(str(x)) for x in price)
     uncached = g["input_tokens"] - g["cached_input_tokens"] - g["cache_write_tokens"]
     mtok = Decimal("0.000001")
     return [(d, n, n * p * mtok) for d, n, p in (
@@ -620,15 +718,18 @@ def _cost_lines(g: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
         ("cache write", g["cache_write_tokens"], p_write), ("output", g["output_tokens"], p_out)) if n]
 
 
-def write_openai_costs(table: pa.Table, path: Path) -> Path:
-    """`/v1/organization/costs` pages (JSONL), daily buckets, `group_by=line_item,project_id`."""
+def write_openai_costs(table: pa.Table, path: Path, *, prices: PriceOf | None = None) -> Path:
+    """`/v1/organization/costs` pages (JSONL), daily buckets, `group_by=line_item,project_id`.
+
+    With `prices`, batch traffic is billed at its own prices on `batch | <model>, <direction>` lines."""
     groups: dict[datetime, list[dict[str, Any]]] = {}
-    for g in _aggregate(table, "1d", ["model", "project"]):
-        for direction, tokens, usd in _cost_lines(g):
+    for g in _aggregate(table, "1d", ["model", "project", *(["batch"] if prices else [])]):
+        tier = "batch | " if g.get("batch") else ""
+        for direction, tokens, usd in _cost_lines(g, prices):
             groups.setdefault(g["bucket"], []).append({
                 "object": "organization.costs.result",
                 "amount": {"value": float(usd.quantize(Decimal("0.0000000001"))), "currency": "usd"},
-                "line_item": f"{g['model']}, {direction}", "project_id": g["project"], "api_key_id": None,
+                "line_item": f"{tier}{g['model']}, {direction}", "project_id": g["project"], "api_key_id": None,
                 "quantity": tokens, "quantity_unit": "tokens",
             })
     buckets = [{"object": "bucket", "start_time": _epoch(t), "end_time": _epoch(t + timedelta(days=1)),
@@ -641,8 +742,9 @@ def _tier(batch: bool) -> str:
     return "batch" if batch else "standard"
 
 
-def write_anthropic_usage(table: pa.Table, path: Path) -> Path:
+def write_anthropic_usage(table: pa.Table, path: Path, *, window: Window | None = None) -> Path:
     """`/v1/organizations/usage_report/messages` pages (JSONL), `1h`, grouped by model, workspace, tier."""
+    table = _in_window(table, window)
     groups: dict[datetime, list[dict[str, Any]]] = {}
     for g in _aggregate(table, "1h", ["model", "project", "batch"]):
         groups.setdefault(g["bucket"], []).append({
@@ -653,7 +755,7 @@ def write_anthropic_usage(table: pa.Table, path: Path) -> Path:
             "model": g["model"], "service_tier": _tier(g["batch"]), "context_window": None,
         })
     buckets = [{"starting_at": _rfc3339(t), "ending_at": _rfc3339(t + timedelta(hours=1)), "results": groups.get(t, [])}
-               for t in _bucket_starts(table, timedelta(hours=1))]
+               for t in _bucket_starts(table, timedelta(hours=1), window)]
     return _write_lines(path, ({"data": chunk, "has_more": more, "next_page": nxt}
                                for chunk, more, nxt in _pages(buckets, 168)))
 
@@ -664,14 +766,14 @@ _ANTHROPIC_LABELS = {"input": "Input Tokens", "cached input": "Input Tokens, Cac
                      "cache write": "Input Tokens, Cache Write (5m)", "output": "Output Tokens"}
 
 
-def write_anthropic_cost(table: pa.Table, path: Path) -> Path:
+def write_anthropic_cost(table: pa.Table, path: Path, *, prices: PriceOf | None = None) -> Path:
     """`/v1/organizations/cost_report` pages (JSONL), daily, `group_by[]=description,workspace_id`.
 
     `amount` is a decimal string in cents, as the API writes it.
     """
     groups: dict[datetime, list[dict[str, Any]]] = {}
     for g in _aggregate(table, "1d", ["model", "project", "batch"]):
-        for direction, _tokens, usd in _cost_lines(g):
+        for direction, _tokens, usd in _cost_lines(g, prices):
             cents = (usd * 100).quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
             groups.setdefault(g["bucket"], []).append({
                 "amount": str(cents), "currency": "USD", "cost_type": "tokens",
@@ -698,16 +800,16 @@ _FOCUS_METERS = {"input": "Input Tokens", "cached input": "Cache Read Input Toke
 
 
 def write_focus(table: pa.Table, path: Path, provider: str = "AWS", service: str = "Amazon Bedrock",
-                account: str = "111122223333") -> Path:
+                account: str = "111122223333", *, prices: PriceOf | None = None) -> Path:
     """A FOCUS 1.2 cost and usage CSV: one Usage row per day × model × token direction (1K-token pricing)."""
     import csv
 
     rows = []
-    for g in _aggregate(table, "1d", ["model", "project"]):
+    for g in _aggregate(table, "1d", ["model", "project", *(["batch"] if prices else [])]):
         day: datetime = g["bucket"]
         month = day.replace(day=1)
         next_month = (month + timedelta(days=32)).replace(day=1)
-        for direction, tokens, usd in _cost_lines(g):
+        for direction, tokens, usd in _cost_lines(g, prices):
             cost = str(usd.quantize(Decimal("0.0000000001")))
             unit_price = str((usd / tokens * 1000).quantize(Decimal("0.0000000001")))
             sku = _hex(f"{g['model']}|{direction}", 12).upper()

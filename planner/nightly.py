@@ -167,33 +167,81 @@ class DemoResult:
     exit_code: int = 0
 
 
+DEMO_MARKER = ".planner-demo"
+
+
 def demo(out: Path, days: int, seed: int, db_path: Path | None, config: Config,
-         progress: Say | None = None) -> DemoResult:
-    from planner import generate
+         progress: Say | None = None, now: Any = None) -> DemoResult:
+    """Generate the demo company's exports into `out/exports` (and its planner.toml into `out`), then run
+    the nightly job on them into `out/reports`. Starts afresh: a previous demo's exports and database in
+    `out` are replaced (a folder that is not a demo's is refused). `config` is used when it comes from a
+    file; otherwise the company's own planner.toml."""
+    from planner import company
+    from planner.config import load_config
 
     say = progress or (lambda _m: None)
     exports = out / "exports"
-    say(f"planner demo: generating {days} days of synthetic traffic into {exports}")
-    table = generate.traffic(days=days, seed=seed)
-    generate.write_generic_csv(table, exports / "gateway-requests.csv")
-    demo_config = config
-    if not config.sources:
-        from dataclasses import replace
-
-        demo_config = replace(config, sources=[SourceMapping(glob="gateway-requests.csv", format="generic",
-                                                             map=generate.GENERIC_MAPPING)])
     db_file = db_path or out / "planner.duckdb"
-    result = run(exports, out / "reports", config=demo_config, db_path=db_file, progress=say)
+    _reset_demo(out, exports, None if db_path else db_file)
+    say(f"planner demo: generating {days} days of {company.NAME}'s exports into {exports}")
+    written = company.generate_company(exports, days=days, seed=seed, config=False)
+    (out / "planner.toml").write_text(company.CONFIG, encoding="utf-8")
+    demo_config = config if config.path is not None else load_config(out / "planner.toml")
+    say(f"planner demo: {len(written)} files; running the nightly job with "
+        f"{demo_config.path if demo_config.path is not None else 'built-in defaults'}")
+    result = run(exports, out / "reports", config=demo_config, db_path=db_file, progress=say, now=now)
     con = dbmod.connect(db_file, read_only=True)
     try:
         headers, rows = _summary(con)
     finally:
         con.close()
     html = (result.latest or out) / "plan.html"
-    closing = [f"planner demo: database {db_file}",
+    closing = [*_headline(result.latest),
+               f"planner demo: database {db_file} (config {demo_config.path or 'defaults'})",
                f"planner demo: report {html}",
-               f"planner demo: explore with: planner sql --db {db_file} 'select * from v_daily_spend limit 20'"]
+               f"planner demo: explore with: planner sql --db {db_file} 'select * from v_plan'"]
     return DemoResult(headers=headers, rows=rows, closing=closing, exit_code=result.exit_code)
+
+
+def _reset_demo(out: Path, exports: Path, db_file: Path | None) -> None:
+    """Remove what an earlier demo left in `out` (its marker says so); refuse a folder planner did not make."""
+    import shutil
+
+    marker = out / DEMO_MARKER
+    ours = marker.is_file()
+    leftovers = [p for p in (exports, db_file) if p is not None and p.exists()]
+    if leftovers and not ours:
+        raise UsageError(f"{leftovers[0]}: exists and was not written by `planner demo`",
+                         hint="pick an empty folder with --out")
+    if exports.exists():
+        shutil.rmtree(exports)
+    if db_file is not None:
+        for f in (db_file, db_file.with_name(db_file.name + ".wal")):
+            f.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    marker.write_text("written by `planner demo`: it replaces exports/ and planner.duckdb here on its next run\n",
+                      encoding="utf-8")
+
+
+def _headline(latest: Path | None) -> list[str]:
+    """The plan's headline, read back from the plan.json just written."""
+    import json
+    from decimal import Decimal
+
+    if latest is None or not (latest / "plan.json").is_file():
+        return []
+    plan = json.loads((latest / "plan.json").read_text(encoding="utf-8"))
+    p = plan.get("portfolio") or {}
+
+    def usd(v: Any) -> str:
+        return "unknown" if v is None else f"${Decimal(v):,.0f}"
+
+    month = p.get("breakeven_month")
+    return [f"planner demo: today ${Decimal(p.get('current_monthly_cost_usd') or 0):,.0f} a month on APIs; "
+            f"the plan moves {p.get('segments_moving', 0)} of {p.get('segments_total', 0)} segments onto "
+            f"{p.get('gpus', 0)} GPUs and other APIs, saves {usd(p.get('monthly_savings_usd'))} a month for "
+            f"{usd(p.get('one_time_cost_usd'))} one-time, "
+            + (f"breaks even in month {month}" if month else "never breaks even")]
 
 
 def _summary(con: Any) -> tuple[list[str], list[list[Any]]]:

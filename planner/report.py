@@ -22,6 +22,7 @@ from planner import plan as planmod
 from planner.db import fetch_dicts, load_sql
 from planner.errors import UsageError
 from planner.faults import maybe_crash
+from planner.runs import fixed_clock
 
 if TYPE_CHECKING:
     import duckdb
@@ -113,7 +114,7 @@ def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
     out: dict[str, Any] = {
         "schema": SCHEMA,
         "run_id": run_id,
-        "generated_at": ts((now or datetime.now(UTC)).astimezone(UTC)),
+        "generated_at": ts((now or fixed_clock() or datetime.now(UTC)).astimezone(UTC)),
         "planner_version": run.get("planner_version") or __version__,
         "price_snapshot_date": ts(run.get("price_snapshot_date")),
         "period": {"start": ts(start), "end": ts(end), "days": days},

@@ -15,8 +15,34 @@ if TYPE_CHECKING:
     from planner.config import Config
 
 
+CLOCK_ENV = "PLANNER_NOW"
+
+
+def fixed_clock() -> datetime | None:
+    """`PLANNER_NOW` (ISO 8601, UTC when zone-less): a fixed clock for reproducible reports (the example
+    report, snapshot tests). Run ids then derive from it, so use it for one run per database."""
+    import os
+
+    text = os.environ.get(CLOCK_ENV)
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        from planner.errors import UsageError
+
+        raise UsageError(f"{CLOCK_ENV}={text!r}: expected an ISO 8601 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def new_run_id(now: datetime | None = None) -> str:
     """`YYYYMMDDTHHMMSSZ-xxxxxx`: sorts by UTC start time; the suffix keeps ids unique."""
+    fixed = fixed_clock() if now is None else None
+    if fixed is not None:
+        import hashlib
+
+        stamp = f"{fixed.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        return f"{stamp}-{hashlib.sha256(stamp.encode()).hexdigest()[:6]}"
     now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 SEGMENT_VERSION = "1"  # bump when the rollup SQL changes meaning: forces one full rebuild
 
 KINDS = ("classification", "extraction", "summarization", "rag_qa", "chat", "code", "agentic", "vision",
-         "long_document", "embedding")
+         "long_document", "embedding", "reasoning")
 
 # the columns a workload rule may name (every usage column, plus the two usage_enriched adds)
 RULE_COLUMNS = (

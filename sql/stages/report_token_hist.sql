@@ -8,7 +8,7 @@ per_request as (
         input_tokens // greatest(requests, 1) as input_per_request,
         output_tokens // greatest(requests, 1) as output_per_request
     from usage_enriched
-    where segment_id is not null
+    where segment_id is not null and requests is not null   -- buckets without a request count have no sizes
 ),
 
 buckets as (

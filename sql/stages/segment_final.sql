@@ -292,7 +292,9 @@ final as (
         cache_write_tokens,
         output_tokens,
         reasoning_tokens,
-        case when priced_requests > 0 then cost_usd end as cost_usd,
+        -- rows without a request count (the Anthropic usage report) are priced when none is unpriced
+        case when priced_requests > 0 or (priced_requests is null and unpriced_requests = 0) then cost_usd end
+            as cost_usd,
         unpriced_requests,
         billed_cost_usd,
         first_ts,

@@ -1580,7 +1580,13 @@ def _self_option(frame: Frame, s: int, sh: SelfHost, params: Params, current_cos
     if lic.id not in ("apache-2.0", "mit"):
         reasons.append(f"licence {lic.name}: {lic.attribution}; {lic.restrictions}")
     alternatives = _alternatives(sh, s, b)
+    # a batch fleet rents the GPU-hours its work needs, not the whole month
+    hours_used = (Decimal(gpu_hours) / gpus).quantize(Decimal("1e-10")) if gpus else Decimal(hours)
     details = {
+        # the keys the plan reads (docs/reports.md, "What the plan reads"), flat so the SQL recipes can use them
+        "gpus_per_replica": d.tp, "load_replicas": need, "spare_replicas": replicas - need,
+        "gpu_usd_per_hour": str(price), "hours_per_month": str(hours_used), "gpu_cost_usd": _money(gpu_cost),
+        "labor_cost_usd": _money(labor),
         "deployment": {"model": d.model.id, "gpu": d.gpu.id, "gpus_per_replica": d.tp, "precision": d.precision,
                        "kv_cache_dtype": d.kv_dtype, "compute": d.compute_dtype, "profile": d.model.profile,
                        "confidence": d.confidence, "error_band": d.error_band(params.settings),

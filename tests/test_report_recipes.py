@@ -70,3 +70,32 @@ def test_recipe_matches_plan_json(demo, figure, sql):
     else:
         assert got == want, (figure, got, want)
     assert want not in (None, "0", 0), f"{figure}: the fixture should make this figure non-trivial"
+
+
+@pytest.fixture(scope="module")
+def real_demo(tmp_path_factory):
+    """The real pipeline (no stand-ins): the demo company through `planner demo`."""
+    from planner import nightly
+
+    folder = tmp_path_factory.mktemp("recipes-real")
+    nightly.demo(out=folder, days=30, seed=7, db_path=None, config=load_config(None))
+    ro = db.connect(folder / "planner.duckdb", read_only=True)
+    yield ro, report.build_plan(ro)
+    ro.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("figure", "sql"), recipes(), ids=[f for f, _ in recipes()])
+def test_recipe_matches_plan_json_on_the_real_demo(real_demo, figure, sql):
+    con, plan_obj = real_demo
+    headers, rows = query.run_readonly(con, sql.strip())
+    assert len(rows) == 1 and len(rows[0]) == 1, rows
+    got, want = rows[0][0], lookup(plan_obj, figure)
+    if want is None:
+        assert got is None, (figure, got)
+    elif isinstance(want, str):
+        assert Decimal(str(got)) == Decimal(want), (figure, got, want)
+    elif isinstance(want, float):
+        assert float(got) == pytest.approx(want, abs=1e-4), (figure, got, want)
+    else:
+        assert got == want, (figure, got, want)

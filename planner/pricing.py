@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planner import price_keys
 from planner.db import fetch_dicts, load_sql
 from planner.errors import ConfigError
 from planner.stages import StageResult
@@ -520,30 +521,14 @@ def _q(v: Decimal | None) -> Decimal | None:
     return None if v is None else v.quantize(SCALE)
 
 
-def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None,
-                source: PriceSource | None = None, keys: list[dict[str, Any]] | None = None) -> PricingOutcome:
-    """Resolve models, fill usage.model_ref, write `price_models` and `prices`. One scan of usage
-    (`keys`: the price_keys rows when another engine scanned them, planner.spark)."""
-    source = source or load_prices(config)
+def resolve_models(config: Config, pairs: Iterable[tuple[str | None, str | None]], source: PriceSource
+                   ) -> tuple[dict[tuple[str | None, str | None], Resolution],
+                              dict[tuple[str | None, str | None], PriceOverride]]:
+    """Resolve each raw (provider, model) once: normalisation, overrides, models not priced per token."""
     snapshot = source.snapshot
-    keys = fetch_dicts(con, load_sql("stages/price_keys")) if keys is None else keys
-    warnings = list(source.warnings)
-
-    # 1. resolve each (provider, model) once
-    pairs: dict[tuple[str | None, str | None], dict[str, Any]] = {}
-    for k in keys:
-        pair = (k["provider"], k["model"])
-        entry = pairs.setdefault(pair, {"rows": 0, "refs": set(), "keys": {}, "bucket_rows": 0})
-        entry["rows"] += k["rows"]
-        entry["refs"].add(k["model_ref"])
-        tk = (k["batch"], k["service_tier"])
-        entry["keys"][tk] = entry["keys"].get(tk, 0) + k["rows"]
-        if k["grain"] == "bucket":
-            entry["bucket_rows"] += k["rows"]
-
     resolutions: dict[tuple[str | None, str | None], Resolution] = {}
     overrides: dict[tuple[str | None, str | None], PriceOverride] = {}
-    for pair in sorted(pairs, key=lambda p: (p[0] or "", p[1] or "")):
+    for pair in sorted(set(pairs), key=lambda p: (p[0] or "", p[1] or "")):
         res = normalise(snapshot, config, *pair)
         ov = match_override(config, res, snapshot)
         if ov is not None:
@@ -558,7 +543,50 @@ def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
                                   "to price a model the snapshot lacks")
             else:
                 res = replace(res, status="override", reason=f"planner.toml override ({_override_text(ov)})")
+        if res.model_ref is not None and res.gp_model is not None:
+            found = _lookup(snapshot, res.gp_provider, res.lookup_ref or res.gp_model)
+            assert found is not None, res
+            model = found[1]
+            if getattr(model.get_prices(datetime.combine(source.snapshot_date, time(), tzinfo=UTC)), "input_mtok",
+                       None) is None and not _is_free(model):
+                res = replace(res, model_ref=None, status="unsupported",
+                              reason=f"{res.gp_provider}/{res.gp_model} is not priced per input token in the snapshot")
         resolutions[pair] = res
+    return resolutions, overrides
+
+
+def model_refs(config: Config, pairs: Iterable[tuple[str | None, str | None]],
+               source: PriceSource | None = None) -> dict[tuple[str | None, str | None], str | None]:
+    """usage.model_ref for each raw (provider, model), as the price stage writes it. Ingest inserts rows
+    with it, so the price stage has nothing to rewrite unless the configuration changed since."""
+    resolutions, _ = resolve_models(config, pairs, source or load_prices(config))
+    return {pair: res.model_ref for pair, res in resolutions.items()}
+
+
+def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None,
+                source: PriceSource | None = None, keys: list[dict[str, Any]] | None = None) -> PricingOutcome:
+    """Resolve models, fill usage.model_ref, write `price_models` and `prices`. One scan of usage
+    (`keys`: the price_keys rows when another engine scanned them, planner.spark)."""
+    source = source or load_prices(config)
+    snapshot = source.snapshot
+    if keys is None:
+        price_keys.ensure(con)  # the key ledger kept at ingest; rebuilt from usage only when stale
+        keys = fetch_dicts(con, load_sql("stages/price_keys"))
+    warnings = list(source.warnings)
+
+    # 1. resolve each (provider, model) once
+    pairs: dict[tuple[str | None, str | None], dict[str, Any]] = {}
+    for k in keys:
+        pair = (k["provider"], k["model"])
+        entry = pairs.setdefault(pair, {"rows": 0, "refs": set(), "keys": {}, "bucket_rows": 0})
+        entry["rows"] += k["rows"]
+        entry["refs"].add(k["model_ref"])
+        tk = (k["batch"], k["service_tier"])
+        entry["keys"][tk] = entry["keys"].get(tk, 0) + k["rows"]
+        if k["grain"] == "bucket":
+            entry["bucket_rows"] += k["rows"]
+
+    resolutions, overrides = resolve_models(config, pairs, source)
 
     # 2. one prices row per raw key x period x long-context tier
     price_rows: list[tuple[Any, ...]] = []
@@ -577,12 +605,6 @@ def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
         found = _lookup(snapshot, res.gp_provider, res.lookup_ref or res.gp_model)
         assert found is not None, res
         gp_provider, model = found
-        if getattr(model.get_prices(datetime.combine(source.snapshot_date, time(), tzinfo=UTC)), "input_mtok",
-                   None) is None and not _is_free(model):
-            resolutions[pair] = replace(res, model_ref=None, status="unsupported",
-                                        reason=f"{res.gp_provider}/{res.gp_model} is not priced per input token "
-                                               "in the snapshot")
-            continue
         periods = periods_of(model, source.snapshot_date)
         for (batch, service_tier), _n in sorted(entry["keys"].items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
             tier = price_tier(batch, service_tier)
@@ -628,6 +650,7 @@ def price_usage(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | No
     updated = sum(1 for r in model_rows if r[8])
     if updated:
         con.execute(load_sql("stages/price_fill_model_ref"))
+        con.execute(load_sql("stages/usage_keys_fill_model_ref"))
     if run_id is not None:
         con.execute("UPDATE runs SET price_snapshot_date = ? WHERE run_id = ?", [source.snapshot_date, run_id])
         _record_override_assumptions(con, config, run_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from planner import sensitivity
+from planner import price_keys, sensitivity
 from planner.db import load_sql, quote_ident, quote_literal
 from planner.errors import InputError
 
@@ -530,7 +530,10 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     """
     since = _count(con, "SELECT coalesce(max(rowid), -1) FROM usage")  # rows after it are this file's
     params = {"since": since}
-    read = _count(con, "SELECT count(*) FROM _stage")
+    # the count pass also lists the file's (provider, model) pairs, resolved once each for model_ref
+    pairs = con.execute("SELECT provider, model, count(*) FROM _stage GROUP BY ALL").fetchall()
+    read = sum(int(n) for _, _, n in pairs)
+    _model_refs(con, [(p, m) for p, m, _ in pairs], options)
     # rows carry their record number: their order in the table does not matter, and not keeping
     # it lets DuckDB insert from every thread with less memory
     con.execute("SET preserve_insertion_order = false")
@@ -551,6 +554,7 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
     if inserted and _count(con, load_sql("stages/ingest_overlap"), params):
         con.execute(load_sql("stages/ingest_conflicts"), params)
         repeats += _count(con, "SELECT count(*) FROM _conflicts WHERE NOT new_wins")
+        price_keys.remove_conflicts(con)
         con.execute(load_sql("stages/ingest_settle_conflicts"))
         con.execute("DROP TABLE IF EXISTS _conflicts")
     config = options.config if options is not None else None
@@ -558,9 +562,32 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
         if config is not None and config.sensitivity.presidio:
             sensitivity.presidio_scan(con, config, since)
         sensitivity.keep_samples(con, options.samples_per_group if options is not None else 200, config, since)
+    if inserted:
+        price_keys.add(con, since)  # the file's price keys, for the price stage
     con.execute("DROP VIEW IF EXISTS _stage")
+    con.execute("DROP TABLE IF EXISTS _model_refs")
     return Counts(rows_read=read, rows_loaded=inserted - repeats, rows_rejected=rejected, rows_duplicate=repeats,
                   first_error=first)
+
+
+def _model_refs(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str | None, str | None]],
+                options: IngestOptions | None) -> None:
+    """The temp table `_model_refs` (provider, model, model_ref) the insert joins: rows arrive with the
+    id pricing resolves them to, so the price stage rewrites none unless the configuration changes.
+    Without a configuration, or when it cannot price, model_ref stays NULL for the price stage to fill."""
+    from planner import pricing
+    from planner.errors import ConfigError
+
+    refs: dict[tuple[str | None, str | None], str | None] = {}
+    if options is not None and options.config is not None:
+        try:
+            refs = pricing.model_refs(options.config, pairs)
+        except ConfigError:
+            refs = {}
+    con.execute("CREATE OR REPLACE TEMP TABLE _model_refs (provider VARCHAR, model VARCHAR, model_ref VARCHAR)")
+    rows = [(p, m, r) for (p, m), r in refs.items() if r is not None]
+    if rows:
+        con.executemany("INSERT INTO _model_refs VALUES (?, ?, ?)", rows)
 
 
 def check_columns(path: str, available: list[str], wanted: dict[str, str]) -> None:

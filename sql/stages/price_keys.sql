@@ -1,5 +1,6 @@
--- price_keys: one row per distinct raw price key in usage. The only scan of usage the price stage makes:
--- the date and long-context dimensions of a key come from the model's price structure, not from the rows.
+-- price_keys: one row per distinct raw price key in usage, from the key ledger (usage_keys, kept at
+-- ingest; planner.price_keys rebuilds it from usage first when it is stale). The date and long-context
+-- dimensions of a key come from the model's price structure, not from the rows.
 select
     provider,
     model,
@@ -7,6 +8,7 @@ select
     batch,
     service_tier,
     grain,
-    count(*) as rows
-from usage
-group by all
+    sum(rows) as rows
+from usage_keys
+group by provider, model, model_ref, batch, service_tier, grain
+having sum(rows) > 0

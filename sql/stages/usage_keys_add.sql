@@ -1,0 +1,18 @@
+-- usage_keys_add: append the price keys of the rows just inserted ($since: the largest rowid before the
+-- file's insert; repeats already settled) to the ledger.
+insert into usage_keys
+select
+    source_id,
+    provider,
+    model,
+    model_ref,
+    batch,
+    service_tier,
+    grain,
+    count(*) as rows,
+    sum(requests) as requests,
+    min(ts) as ts_min,
+    max(ts) as ts_max
+from usage
+where rowid > $since
+group by source_id, provider, model, model_ref, batch, service_tier, grain

@@ -183,6 +183,19 @@ def test_overlapping_files_never_double_count(cli, db_path):
     assert q(db_path, "select rows_loaded, rows_duplicate from sources order by path") == [(2, 0), (1, 1)]
 
 
+def test_copies_of_an_event_at_different_time_precisions_count_once(cli, db_path, tmp_path):
+    """One export keeps microseconds, another milliseconds: the stored copy of the file's last event lies
+    just past the new file's time window and must still be found."""
+    a, b = tmp_path / "micro.csv", tmp_path / "milli.csv"
+    a.write_text("request_id,ts,input_tokens\nr1,2025-03-04T10:00:00.000100Z,5\nr2,2025-03-04T10:00:00.999999Z,7\n")
+    b.write_text("request_id,ts,input_tokens\nr1,2025-03-04T10:00:00.000Z,5\nr2,2025-03-04T10:00:00.999Z,7\n")
+    for f in (a, b):
+        r = cli("ingest", f, "--map", "ts=ts", "--map", "request_id=request_id", "--map", "input_tokens=input_tokens",
+                "--db", db_path)
+        assert r.exit_code == 0, r.stderr
+    assert q(db_path, "select count(*), count(distinct event_id), sum(input_tokens) from usage") == [(2, 2, 12)]
+
+
 def test_unmapped_column_is_a_clear_error(cli, db_path):
     r = cli("ingest", GEN / "overlap_a.csv", "--map", "ts=ts", "--map", "input_tokens=input tokens", "--db", db_path)
     assert r.exit_code == 2

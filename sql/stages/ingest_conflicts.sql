@@ -1,5 +1,7 @@
 -- ingest_conflicts: events just inserted (rowid > $since) that were already stored from another
--- file. Only stored rows inside the new rows' time window can match. Grain: one row per
+-- file. Only stored rows near the new rows' time window can match: two copies of one event may
+-- carry its time at different precisions (milliseconds in one export, microseconds in another), so
+-- the window is widened by a day on each side. Grain: one row per
 -- (new row, stored row) pair; new_wins when the new copy is more complete.
 create or replace temp table _conflicts as
 with
@@ -23,7 +25,7 @@ stored as (
         u.event_id,
         (coalesce(u.requests, -1), coalesce(u.input_tokens, -1), coalesce(u.output_tokens, -1)) as measures
     from usage as u, bounds as b
-    where u.rowid <= $since and u.ts between b.lo and b.hi
+    where u.rowid <= $since and u.ts between b.lo - interval 1 day and b.hi + interval 1 day
 )
 
 select

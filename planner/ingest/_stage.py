@@ -493,14 +493,32 @@ def stage(con: duckdb.DuckDBPyConnection, source: MappedSource, source_id: str, 
 
     A view, not a table: the insert streams the parse straight into `usage` (memory stays flat
     however large the file), and queries that need only a few columns (counts, rejects) let
-    DuckDB skip the rest of the work.
+    DuckDB skip the rest of the work. A small file (at most `SMALL_FILE_RECORDS` records: bucket
+    exports, a day of logs) is parsed once into a temp table instead: the staged SQL is large, and
+    planning it for each of the half-dozen statements that read it costs more than parsing a few
+    thousand records.
     """
     sql = build_stage_sql(
         source, source_id, options, min_ts=options.min_ts, future_hours=options.future_hours,
         fingerprint_chars=options.fingerprint_chars,
     )
-    con.execute("DROP VIEW IF EXISTS _stage")
-    con.execute(f"CREATE TEMP VIEW _stage AS {sql}")
+    drop_stage(con)
+    probe = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source.relation} LIMIT {SMALL_FILE_RECORDS + 1})")
+    row = probe.fetchone()
+    kind = "TABLE" if row is not None and row[0] <= SMALL_FILE_RECORDS else "VIEW"
+    con.execute(f"CREATE TEMP {kind} _stage AS {sql}")
+
+
+SMALL_FILE_RECORDS = 20_000
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop `_stage`, a view or a table."""
+    found = con.execute("SELECT 'VIEW' FROM duckdb_views() WHERE view_name = '_stage' AND temporary "
+                        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = '_stage' AND temporary"
+                        ).fetchall()
+    for (kind,) in found:
+        con.execute(f"DROP {kind} IF EXISTS _stage")
 
 
 @dataclass
@@ -564,7 +582,7 @@ def commit(con: duckdb.DuckDBPyConnection, source_id: str, path: str, run_id: st
         sensitivity.keep_samples(con, options.samples_per_group if options is not None else 200, config, since)
     if inserted:
         price_keys.add(con, since)  # the file's price keys, for the price stage
-    con.execute("DROP VIEW IF EXISTS _stage")
+    drop_stage(con)
     con.execute("DROP TABLE IF EXISTS _model_refs")
     return Counts(rows_read=read, rows_loaded=inserted - repeats, rows_rejected=rejected, rows_duplicate=repeats,
                   first_error=first)

@@ -22,7 +22,7 @@ from planner import ingest
 from planner.config import Config, SourceMapping
 from planner.errors import ExitCode, UsageError
 from planner.faults import maybe_crash
-from planner.runs import finish_run, new_run_id, start_run
+from planner.runs import finish_run, start_run
 
 if TYPE_CHECKING:
     import duckdb
@@ -84,7 +84,7 @@ def run(export_dir: Path, out: Path, *, config: Config, db_path: Path | None = N
         raise UsageError(f"{export_dir}: not a folder")
     con = _connect(db_path, config, wait)
     try:
-        return _run_locked(con, export_dir, out, config, say, formats, run_id or new_run_id(), now, spark)
+        return _run_locked(con, export_dir, out, config, say, formats, run_id, now, spark)
     finally:
         con.close()
 
@@ -96,13 +96,13 @@ def _connect(db_path: Path | None, config: Config, wait: float) -> duckdb.DuckDB
 
 
 def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, config: Config, say: Say,
-                formats: tuple[str, ...], run_id: str, now: Any, spark: Any = None) -> RunResult:
+                formats: tuple[str, ...], run_id: str | None, now: Any, spark: Any = None) -> RunResult:
     try:
         from planner import report
     except ImportError:  # until the report module lands
         report = None
 
-    start_run(con, "run", config, run_id=run_id)
+    run_id = start_run(con, "run", config, run_id=run_id)
     result = RunResult(run_id=run_id, exit_code=0)
     try:
         _cleanup_interrupted(con)

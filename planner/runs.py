@@ -49,9 +49,16 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, config: Config, *, scenario: str | None = None,
               run_id: str | None = None) -> str:
-    """Record a run as `running`. Earlier runs still marked running were killed: mark them so."""
+    """Record a run as `running`. Earlier runs still marked running were killed: mark them so.
+    Returns the run id. One made here always sorts after every earlier run's (two runs in the same
+    second get consecutive suffixes), so "the latest run" is the one that started last; an id the
+    caller gives is kept as it is."""
+    given = run_id
     run_id = run_id or new_run_id()
     with transaction(con):
+        if given is None:
+            latest = con.execute("SELECT max(run_id) FROM runs").fetchone()
+            run_id = after(run_id, latest[0] if latest else None)
         con.execute("UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()::TIMESTAMP) "
                     "WHERE status = 'running'")
         con.execute(
@@ -60,6 +67,18 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, config: Config, *, s
             [run_id, command, __version__, config.hash, scenario],
         )
     return run_id
+
+
+def after(run_id: str, latest: str | None) -> str:
+    """`run_id`, or when it does not sort after `latest` (same second, or a clock set back), the id that
+    follows `latest`: its time stamp with the next suffix."""
+    if latest is None or run_id > latest:
+        return run_id
+    stamp, _, suffix = latest.rpartition("-")
+    try:
+        return f"{stamp}-{int(suffix, 16) + 1:06x}"
+    except ValueError:
+        return f"{latest}1"
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, exit_code: int, message: str | None = None) -> None:

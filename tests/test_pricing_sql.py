@@ -54,11 +54,15 @@ def calc(model: str, provider: str, ts: str, inp: int, out: int, cached: int = 0
                       genai_request_timestamp=datetime.fromisoformat(ts).replace(tzinfo=UTC)).total_price
 
 
-def doc_query() -> str:
-    text = DOC.read_text()
+def doc_query(doc: Path = DOC) -> str:
+    text = doc.read_text()
     m = re.search(r"```sql\n(-- redo:.*?)```", text, re.S)
-    assert m, "docs/pricing.md lost its re-derive query"
+    assert m, f"{doc.name} lost its re-derive query"
     return m.group(1)
+
+
+def test_readme_shows_the_same_re_derive_query():
+    assert doc_query(ROOT / "README.md") == doc_query()
 
 
 # ---------------------------------------------------------------- re-derive

@@ -72,7 +72,6 @@ def export(con: duckdb.DuckDBPyConnection, kind: str, *, run_id: str | None = No
            min_per_segment: int = 50) -> Export:
     if kind not in KINDS:
         raise UsageError(f"export {kind!r}: unknown kind", hint=f"kinds: {', '.join(KINDS)}")
-    planmod.ensure_inputs(con)
     run = planmod.resolve_run(con, run_id)
     if segments:
         known = {r[0] for r in con.execute("SELECT segment_id FROM plan_segments WHERE run_id = ?", [run]).fetchall()}

@@ -60,28 +60,10 @@ def parameters(config: Config, run_id: str) -> dict[str, Any]:
     }
 
 
-UPSTREAM = ("segments", "segment_options", "segment_scores")
-
-
-def ensure_inputs(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Stand empty connection-local tables in for upstream tables this database does not have yet (their
-    stages have not run, or are not installed); returns the names it stood in for."""
-    have = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog <> 'temp'").fetchall()}
-    temp = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'").fetchall()}
-    missing = [t for t in UPSTREAM if t not in have]
-    for table in missing:
-        if table not in temp:
-            con.execute(load_sql(f"stages/placeholder_{table}"))
-    return missing
-
-
 def run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> StageResult:
     """Build `plan`, `plan_waves` and their companion tables for `run_id` (the caller holds the transaction)."""
     result = StageResult(name="plan")
     params = parameters(config, run_id)
-    params["missing"] = ensure_inputs(con)
     for table in PLAN_TABLES:
         con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
     for name in STAGE_SQL:

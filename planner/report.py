@@ -87,7 +87,6 @@ def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 def build_plan(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *,
                now: datetime | None = None, min_cost_change: Decimal | None = None) -> dict[str, Any]:
     """The plan.json object for a run (default: the latest run with a plan)."""
-    planmod.ensure_inputs(con)
     run_id = planmod.resolve_run(con, run_id)
     run = (_rows(con, "report_run", run_id=run_id) or [{}])[0]
     totals = _rows(con, "report_totals")[0]

@@ -3,12 +3,8 @@ insert into plan_warnings
 with
 lines as (
     select 0 as ord, 'missing' as k,
-           'nothing to plan yet: no ' || array_to_string($missing, ', ') || ' in this database (the segmentation and '
-           || 'scoring stages have not run)' as line
-    where len($missing) > 0
-    union all
-    select 0, 'missing', 'nothing to plan yet: no segments in this run (nothing ingested, or nothing segmented)'
-    where len($missing) = 0 and not exists (select 1 from segments where run_id = $run_id)
+           'nothing to plan yet: no segments in this run (nothing ingested, or nothing segmented)' as line
+    where not exists (select 1 from segments where run_id = $run_id)
     union all
     select 1, deployment_id,
            'deployment ' || deployment_id || ' costs more per month than the API bill it replaces ('

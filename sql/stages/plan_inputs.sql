@@ -36,24 +36,14 @@ sh as (
         replicas,
         monthly_cost_usd,
         feasible,
-        -- flat keys (docs/reports.md), else where the score stage writes them (docs/capacity.md §7)
-        coalesce(try_cast(details ->> '$.gpus_per_replica' as integer),
-                 try_cast(details ->> '$.deployment.gpus_per_replica' as integer),
-                 gpus // nullif(replicas, 0), 1) as gpus_per_replica,
-        coalesce(try_cast(details ->> '$.spare_replicas' as integer),
-                 try_cast(details ->> '$.fleet.replicas' as integer)
-                 - try_cast(details ->> '$.fleet.replicas_needed' as integer)) as spare_given,
+        -- the flat keys the score stage writes for the plan (docs/reports.md, "What the plan reads")
+        coalesce(try_cast(details ->> '$.gpus_per_replica' as integer), gpus // nullif(replicas, 0), 1) as gpus_per_replica,
+        try_cast(details ->> '$.spare_replicas' as integer) as spare_given,
         try_cast(details ->> '$.load_replicas' as decimal(18, 6)) as load_given,
-        coalesce(try_cast(details ->> '$.gpu_usd_per_hour' as decimal(38, 10)),
-                 try_cast(details ->> '$.fleet.gpu_price_per_hour' as decimal(38, 10))) as gpu_usd_per_hour,
-        -- a batch fleet rents the GPU-hours its work needs, not the whole month
-        coalesce(try_cast(details ->> '$.hours_per_month' as decimal(38, 10)),
-                 cast(try_cast(details ->> '$.fleet.gpu_hours_per_month' as decimal(38, 10))
-                      / nullif(try_cast(details ->> '$.fleet.gpus' as integer), 0) as decimal(38, 10))) as hours_per_month,
-        coalesce(try_cast(details ->> '$.gpu_cost_usd' as decimal(38, 10)),
-                 try_cast(details ->> '$.cost.gpu_cost_usd' as decimal(38, 10))) as gpu_cost_usd,
-        coalesce(try_cast(details ->> '$.labor_cost_usd' as decimal(38, 10)),
-                 try_cast(details ->> '$.cost.labor_cost_usd' as decimal(38, 10))) as labor_cost_usd,
+        try_cast(details ->> '$.gpu_usd_per_hour' as decimal(38, 10)) as gpu_usd_per_hour,
+        try_cast(details ->> '$.hours_per_month' as decimal(38, 10)) as hours_per_month,
+        try_cast(details ->> '$.gpu_cost_usd' as decimal(38, 10)) as gpu_cost_usd,
+        try_cast(details ->> '$.labor_cost_usd' as decimal(38, 10)) as labor_cost_usd,
         try_cast(details ->> '$.max_model_len' as bigint) as max_model_len,
         provider as overflow_provider,
         details ->> '$.overflow.model' as overflow_model,

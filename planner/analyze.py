@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from planner.db import sql_root, transaction
 from planner.errors import ExitCode
 from planner.faults import maybe_crash
-from planner.runs import finish_run, record_assumptions, start_run
+from planner.runs import fail_run, finish_run, record_assumptions, start_run
 from planner.stages import StageResult
 
 if TYPE_CHECKING:
@@ -115,8 +115,7 @@ def analyze(con: duckdb.DuckDBPyConnection, config: Config, *, command: str = "a
     try:
         result = run_stages(con, config, run_id, progress)
     except BaseException as exc:
-        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
-        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
+        fail_run(con, run_id, exc)
         raise
     finish_run(con, run_id, result.exit_code, "; ".join(result.warnings)[:1000] or None)
     return result

@@ -22,7 +22,7 @@ from planner import ingest
 from planner.config import Config, SourceMapping
 from planner.errors import ExitCode, UsageError
 from planner.faults import maybe_crash
-from planner.runs import finish_run, start_run
+from planner.runs import fail_run, finish_run, start_run
 
 if TYPE_CHECKING:
     import duckdb
@@ -136,8 +136,7 @@ def _run_locked(con: duckdb.DuckDBPyConnection, export_dir: Path, out: Path, con
             code = int(ExitCode.FINDINGS)
         result.exit_code = code
     except BaseException as exc:
-        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
-        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
+        fail_run(con, run_id, exc)
         raise
     finish_run(con, run_id, result.exit_code, "; ".join(result.warnings)[:1000] or None)
     return result

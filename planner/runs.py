@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from planner import __version__
 from planner.db import transaction
+from planner.errors import ExitCode
 
 if TYPE_CHECKING:
     import duckdb
@@ -79,6 +80,12 @@ def after(run_id: str, latest: str | None) -> str:
         return f"{stamp}-{int(suffix, 16) + 1:06x}"
     except ValueError:
         return f"{latest}1"
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, exc: BaseException) -> None:
+    """Close a run that raised `exc`: 130 when interrupted, the error's own exit code, else internal."""
+    code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code", ExitCode.INTERNAL)
+    finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, exit_code: int, message: str | None = None) -> None:

@@ -651,15 +651,13 @@ def _has_request_id(engine: SparkEngine) -> bool:
 def analyze(con: duckdb.DuckDBPyConnection, config: Config, engine: SparkEngine, *, run_id: str | None = None,
             rebuild: bool = False, since: date | None = None, progress: Say | None = None) -> AnalyzeResult:
     """`planner analyze` with the Spark engine: records the run like planner.analyze.analyze."""
-    from planner.runs import finish_run, start_run
+    from planner.runs import fail_run, finish_run, start_run
 
     run_id = start_run(con, "analyze", config, run_id=run_id)
     try:
         result = run_stages(con, config, run_id, engine, rebuild=rebuild, since=since, progress=progress)
     except BaseException as exc:
-        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else getattr(exc, "exit_code",
-                                                                                      ExitCode.INTERNAL)
-        finish_run(con, run_id, int(code), f"{type(exc).__name__}: {str(exc)[:200]}")
+        fail_run(con, run_id, exc)
         raise
     finish_run(con, run_id, result.exit_code, "; ".join(result.warnings)[:1000] or None)
     return result

@@ -211,12 +211,19 @@ def build_deployment(model: Model, gpu: Gpu, tp: int, settings: Settings, *, pre
         w_ne = (model.params_total_b - model.params_expert_b) * GB * bpp
         w_ex = model.params_expert_b * GB * bpp
     weights = w_ne + w_ex
+    # engines offer some models an FP8 KV cache only on some GPUs (catalog `fp8_kv_cache`): gpt-oss
+    # reads a BF16 cache on Hopper, which doubles its KV bytes per token and halves its batch
+    fp8_kv_offered = model.fp8_kv_cache == "any" or gpu.fp4
     if settings.kv_cache_dtype == "auto":
-        kv_dtype = "fp8" if gpu.fp8 and prec in ("fp8", "mxfp4") else "bf16"
+        kv_dtype = "fp8" if gpu.fp8 and prec in ("fp8", "mxfp4") and fp8_kv_offered else "bf16"
+        if gpu.fp8 and prec in ("fp8", "mxfp4") and not fp8_kv_offered:
+            notes.append(f"BF16 KV cache: engines offer {model.id} no FP8 KV cache on {gpu.id}")
     else:
         kv_dtype = settings.kv_cache_dtype
         if kv_dtype == "fp8" and not gpu.fp8:
             notes.append(f"FP8 KV cache on {gpu.id} is stored only (no FP8 compute)")
+        elif kv_dtype == "fp8" and not fp8_kv_offered:
+            notes.append(f"FP8 KV cache (forced): engines offer {model.id} none on {gpu.id}")
     b_kv = 1.0 if kv_dtype == "fp8" else 2.0
     if model.attention == "mla":
         # MLA's latent cache is replicated by plain TP; engines serve it with data-parallel

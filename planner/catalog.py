@@ -39,6 +39,7 @@ _KIND_ALIASES = {
 }
 
 PRECISIONS = ("bf16", "fp8", "int4", "mxfp4")
+FP8_KV_CACHE = ("any", "fp4_gpus")
 
 
 def normalize_kind(kind: str | None) -> str | None:
@@ -91,6 +92,9 @@ class Model:
     mla_kv_lora_rank: int = 0
     mla_rope_dim: int = 0
     kv_bytes_per_token_bf16: int = 0
+    # where the engines offer an FP8 KV cache for this model: "any" GPU with FP8 compute, or only
+    # "fp4_gpus" (Blackwell); gpt-oss's attention-sink kernels read a BF16 cache on Hopper
+    fp8_kv_cache: str = "any"
     api_offers: tuple[tuple[str, str], ...] = ()   # (provider, model_ref) as genai-prices names them
 
     @property
@@ -209,6 +213,8 @@ def load_catalog() -> Catalog:
             raise ConfigError(f"planner/data/{where}: unknown workload kinds in tiers: {', '.join(unknown)}")
         if spec["native_precision"] not in PRECISIONS:
             raise ConfigError(f"planner/data/{where}: native_precision must be one of {PRECISIONS}")
+        if spec.get("fp8_kv_cache", "any") not in FP8_KV_CACHE:
+            raise ConfigError(f"planner/data/{where}: fp8_kv_cache must be one of {FP8_KV_CACHE}")
         fields = {k: v for k, v in spec.items() if k not in {"licence", "tiers", "sources", "modalities", "api_offers"}}
         models[mid] = Model(id=mid, licence=licences[lid], tiers=tiers, sources=tuple(spec["sources"]),
                             modalities=tuple(spec.get("modalities", ["text"])),

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from planner.config import Config
 
-SEGMENT_VERSION = "1"  # bump when the rollup SQL changes meaning: forces one full rebuild
+SEGMENT_VERSION = "2"  # bump when the rollup SQL changes meaning: forces one full rebuild
 
 KINDS = ("classification", "extraction", "summarization", "rag_qa", "chat", "code", "agentic", "vision",
          "long_document", "embedding", "reasoning")

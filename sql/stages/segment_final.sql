@@ -92,6 +92,35 @@ span as (
     where first_ts is not null
 ),
 
+-- burst_index sums, per hour, s2 - s1^2/60 (s1, s2: arrivals and squared arrivals over its 60 minutes).
+-- The first and last hour of the span only count their minutes inside the span (n): a trace that starts
+-- at :45 or stops at :10 is not idle for the rest of that hour. The correction s1^2 (1/60 - 1/n) turns
+-- those hours' terms into s2 - s1^2/n; it needs only their arrival counts.
+edge_hours as (
+    select
+        p.segment_id,
+        sum(
+            cast(h.n as double) * h.n * (1 / 60.0 - 1.0 / (
+                case
+                    when date_trunc('hour', p.first_ts) = date_trunc('hour', p.last_ts)
+                        then minute(p.last_ts) - minute(p.first_ts) + 1
+                    when h.day = cast(p.first_ts as date) and h.bucket = hour(p.first_ts) then 60 - minute(p.first_ts)
+                    else minute(p.last_ts) + 1
+                end
+            ))
+        ) as burst_correction
+    from per_segment as p
+    inner join segment_day_hist as h
+        on h.segment_id = p.segment_id
+        and h.histogram = 'arrivals_hour'
+        and (
+            (h.day = cast(p.first_ts as date) and h.bucket = hour(p.first_ts))
+            or (h.day = cast(p.last_ts as date) and h.bucket = hour(p.last_ts))
+        )
+    where p.first_ts is not null
+    group by p.segment_id
+),
+
 arrival_stats as (
     select
         s.segment_id,
@@ -190,6 +219,7 @@ shaped as (
             else a.active_hist
         end as minute_histogram,
         greatest(coalesce(p.max_gap_in_day_s, 0), coalesce(g.max_gap_across_days_s, 0)) as longest_idle_s,
+        p.burst_weighted + coalesce(b.burst_correction, 0) as burst_weighted_span,
         h.hour_profile,
         e.segment_id is not null and coalesce(e.bucket_rows, 0) = 0 and p.bucket_rows = 0 as exact_q,
         e.p50_input as e_in50,
@@ -207,6 +237,7 @@ shaped as (
     from per_segment as p
     left join arrival_stats as a on a.segment_id = p.segment_id
     left join day_gaps as g on g.segment_id = p.segment_id
+    left join edge_hours as b on b.segment_id = p.segment_id
     left join hours as h on h.segment_id = p.segment_id
     left join _seg_exact as e on e.segment_id = p.segment_id
     left join quantiles as q on q.segment_id = p.segment_id
@@ -318,7 +349,7 @@ final as (
         peak_per_minute,
         peak_per_minute / nullif(mean_per_minute, 0) as peak_to_mean,
         greatest(variance_per_minute, 0) / nullif(mean_per_minute, 0) as variance_to_mean,
-        greatest(burst_weighted, 0) / nullif(burst_weight, 0) as burst_index,
+        greatest(burst_weighted_span, 0) / nullif(burst_weight, 0) as burst_index,
         empty_minutes,
         case when arrival_requests > 0 then longest_idle_s end as longest_idle_s,
         case

@@ -32,6 +32,17 @@ WITH tokens AS (
   WHERE
     requests > 0
   GROUP BY ALL
+), arrival_hours AS (
+  SELECT
+    k,
+    day,
+    'arrivals_hour' AS histogram,
+    HOUR(minute) AS bucket,
+    SUM(arrival_requests) AS n
+  FROM _seg_min
+  WHERE
+    arrival_requests > 0
+  GROUP BY ALL
 ), all_hist AS (
   SELECT
     k,
@@ -56,6 +67,14 @@ WITH tokens AS (
     bucket,
     n
   FROM hours
+  UNION ALL
+  SELECT
+    k,
+    day,
+    histogram,
+    bucket,
+    n
+  FROM arrival_hours
 )
 SELECT
   key.segment_id,

@@ -24,7 +24,7 @@ def in_sync(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def add(con: duckdb.DuckDBPyConnection, since: int) -> None:
-    """Append the keys of the rows inserted after rowid `since`."""
+    """Append the keys of the rows inserted after rowid `since` (-1: every row)."""
     con.execute(load_sql("stages/usage_keys_add"), {"since": since})
 
 
@@ -36,7 +36,7 @@ def remove_conflicts(con: duckdb.DuckDBPyConnection) -> None:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """The whole ledger from usage: one GROUP BY over every row."""
     con.execute("DELETE FROM usage_keys")
-    con.execute(load_sql("stages/usage_keys_rebuild"))
+    add(con, -1)
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> bool:

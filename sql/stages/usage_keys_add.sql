@@ -1,5 +1,7 @@
 -- usage_keys_add: append the price keys of the rows just inserted ($since: the largest rowid before the
--- file's insert; repeats already settled) to the ledger.
+-- file's insert; repeats already settled) to the ledger. $since = -1 appends every row's keys: the
+-- rebuild, when the ledger does not describe usage (a database from before it, or usage written
+-- outside ingest).
 insert into usage_keys
 select
     source_id,

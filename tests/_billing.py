@@ -6,10 +6,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from planner import db, ingest
 from planner.config import load_config
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def q(db_path: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` over the planner database at `db_path`, opened read-only and closed again."""
+    c = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return c.execute(sql).fetchall()
+    finally:
+        c.close()
 
 
 @dataclass

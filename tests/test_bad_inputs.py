@@ -10,20 +10,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-import duckdb
 import pytest
+from _billing import q
 
 BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad"
 GEN = Path(__file__).resolve().parent.parent / "fixtures" / "generic"
 MAP = ["--map", "ts=ts", "--map", "input_tokens=tokens"]
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def ingest(cli, db_path, *paths, extra=()):

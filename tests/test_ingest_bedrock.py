@@ -7,16 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+from _billing import q
 
 BED = Path(__file__).resolve().parent.parent / "fixtures" / "bedrock"
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def by_request(db_path: Path) -> dict[str, dict]:

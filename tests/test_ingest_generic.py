@@ -7,8 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
+from _billing import q
 
 GEN = Path(__file__).resolve().parent.parent / "fixtures" / "generic"
 
@@ -19,14 +19,6 @@ GATEWAY_MAP = ["--map", "ts=Start Time", "--map", "request_id=Request Id", "--ma
 BAD_MAP = ["--map", "ts=ts", "--map", "request_id=request_id", "--map", "input_tokens=input_tokens",
            "--map", "output_tokens=output_tokens", "--map", "cached_input_tokens=cached_input_tokens",
            "--map", "reasoning_tokens=reasoning_tokens"]
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def test_csv_with_bom_crlf_quotes_spaces_and_offsets(cli, db_path):

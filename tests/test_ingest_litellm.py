@@ -9,19 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _billing import q
 
 LIT = Path(__file__).resolve().parent.parent / "fixtures" / "litellm"
 COLS = ("request_id, ts, ts_end, provider, model, project, api_key_id, user_id, session_id, input_tokens, "
         "cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, status, latency_ms, ttft_ms, "
         "billed_cost_usd, kind, grain, requests")
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def rows_by_id(db_path: Path) -> dict[str, dict]:

@@ -6,17 +6,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from _billing import q
 
 MC = Path(__file__).resolve().parent.parent / "fixtures" / "mooncake"
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def test_cached_prefix_is_the_leading_run_of_blocks_seen_before(cli, db_path):

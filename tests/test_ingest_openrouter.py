@@ -8,16 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from _billing import q
 
 OR = Path(__file__).resolve().parent.parent / "fixtures" / "openrouter"
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def by_id(db_path: Path) -> dict[str, dict]:

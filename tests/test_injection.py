@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
+from _billing import q
 
 NASTY = ['we"ird col', "it's; drop table usage;--", 'x") from usage; select ("', "tab\tand\nnewline"]
-
-
-def q(db, sql):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_column_names_that_look_like_sql(cli, tmp_path, db_path):

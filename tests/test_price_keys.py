@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from _billing import q
 
 from planner import db, price_keys, pricing
 from planner.config import load_config
@@ -16,14 +16,6 @@ LEDGER = ("select provider, model, model_ref, batch, service_tier, grain, sum(ro
           "group by all having sum(rows) > 0 order by all")
 USAGE = ("select provider, model, model_ref, batch, service_tier, grain, count(*) from usage "
          "group by all order by all")
-
-
-def q(db_path: Path, sql: str) -> list[tuple]:
-    c = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return c.execute(sql).fetchall()
-    finally:
-        c.close()
 
 
 def _write(tmp_path: Path, name: str, rows: list[str]) -> Path:

@@ -66,16 +66,11 @@ def main() -> None:
     theirs = np.asarray(rows["share"]).reshape(s_n, l_n)
     assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-12), "planner.hybrid and DuckDB disagree"
 
-    from test_score import CAT, PARAMS, _book, _frame  # the scoring test's synthetic segments
+    from test_score import CAT, PARAMS, _book, _frame, _specs_1000  # the scoring test's synthetic segments
 
     from planner import score
 
-    specs = [{"requests": int(rng.integers(1_000, 20_000_000)), "input_per": float(rng.lognormal(7, 1)),
-              "output_per": float(rng.lognormal(5, 0.7)), "cached_share": float(rng.uniform(0, 0.8)),
-              "kind": ["extraction", "chat", "rag", "code", None][i % 5],
-              "sensitivity": ["internal", "confidential", "regulated"][i % 3],
-              "mode": "batch" if i % 4 == 0 else "interactive", "peak_to_mean": float(rng.uniform(1.5, 10)),
-              "p99_factor": 3.0} for i in range(1000)]
+    specs = _specs_1000(rng)
     book = _book()
     plain, _ = _frame(specs)
     with_prof, _ = _frame(specs)

@@ -173,15 +173,10 @@ def test_cheapest_fleet_is_the_brute_force_minimum():
 
 
 def test_scoring_1000_segments_with_profiles_under_a_second():
-    from test_score import CAT, PARAMS, _book, _frame
+    from test_score import CAT, PARAMS, _book, _frame, _specs_1000
 
     rng = np.random.default_rng(7)
-    specs = [{"requests": int(rng.integers(1_000, 20_000_000)), "input_per": float(rng.lognormal(7, 1)),
-              "output_per": float(rng.lognormal(5, 0.7)), "cached_share": float(rng.uniform(0, 0.8)),
-              "kind": ["extraction", "chat", "rag", "code", None][i % 5],
-              "sensitivity": ["internal", "confidential", "regulated"][i % 3],
-              "mode": "batch" if i % 4 == 0 else "interactive", "peak_to_mean": float(rng.uniform(1.5, 10)),
-              "p99_factor": 3.0} for i in range(1000)]
+    specs = _specs_1000(rng)
     frame, _ = _frame(specs)
     hists = []
     for sp in specs:

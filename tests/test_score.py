@@ -353,14 +353,19 @@ def test_flips_are_consistent_with_the_decision():
     assert checked >= 2
 
 
+def _specs_1000(rng) -> list[dict]:
+    """1,000 synthetic segments of every kind, class and mode (the speed tests of scoring and hybrid)."""
+    return [{"requests": int(rng.integers(1_000, 20_000_000)), "input_per": float(rng.lognormal(7, 1)),
+             "output_per": float(rng.lognormal(5, 0.7)), "cached_share": float(rng.uniform(0, 0.8)),
+             "kind": ["extraction", "chat", "rag", "code", None][i % 5],
+             "sensitivity": ["internal", "confidential", "regulated"][i % 3],
+             "mode": "batch" if i % 4 == 0 else "interactive", "peak_to_mean": float(rng.uniform(1.5, 10)),
+             "p99_factor": 3.0} for i in range(1000)]
+
+
 def test_scoring_1000_segments_under_a_second():
     rng = np.random.default_rng(7)
-    specs = [{"requests": int(rng.integers(1_000, 20_000_000)), "input_per": float(rng.lognormal(7, 1)),
-              "output_per": float(rng.lognormal(5, 0.7)), "cached_share": float(rng.uniform(0, 0.8)),
-              "kind": ["extraction", "chat", "rag", "code", None][i % 5],
-              "sensitivity": ["internal", "confidential", "regulated"][i % 3],
-              "mode": "batch" if i % 4 == 0 else "interactive", "peak_to_mean": float(rng.uniform(1.5, 10)),
-              "p99_factor": 3.0} for i in range(1000)]
+    specs = _specs_1000(rng)
     frame, _ = _frame(specs)
     book = _book()
     score.score_frame(_frame(specs[:20])[0], PARAMS, CAT, book)     # warm caches (catalog offers, imports)

@@ -215,8 +215,9 @@ def build_deployment(model: Model, gpu: Gpu, tp: int, settings: Settings, *, pre
     # reads a BF16 cache on Hopper, which doubles its KV bytes per token and halves its batch
     fp8_kv_offered = model.fp8_kv_cache == "any" or gpu.fp4
     if settings.kv_cache_dtype == "auto":
-        kv_dtype = "fp8" if gpu.fp8 and prec in ("fp8", "mxfp4") and fp8_kv_offered else "bf16"
-        if gpu.fp8 and prec in ("fp8", "mxfp4") and not fp8_kv_offered:
+        fp8_capable = gpu.fp8 and prec in ("fp8", "mxfp4")
+        kv_dtype = "fp8" if fp8_capable and fp8_kv_offered else "bf16"
+        if fp8_capable and not fp8_kv_offered:
             notes.append(f"BF16 KV cache: engines offer {model.id} no FP8 KV cache on {gpu.id}")
     else:
         kv_dtype = settings.kv_cache_dtype

@@ -285,3 +285,41 @@ def test_a_bad_value_after_the_type_sniffing_sample_is_a_row_error(cli, db_path,
     assert (out["rows_read"], out["rows_loaded"], out["rows_rejected"]) == (30_001, 30_000, 1)
     assert q(db_path, "select source_row, field from rejected") == [(25_001, "input_tokens")]
     assert q(db_path, "select source_row from usage where request_id = 'r29999'") == [(30_001,)]
+
+
+def test_tags_drop_missing_values_and_keep_every_column(cli, db_path, tmp_path):
+    # rows with every tag value take a struct cast, rows with a gap the general path: same maps.
+    # A key named twice (a mapped tag beside an unmapped column of that name) keeps both values;
+    # DuckDB reads the header `region` after `Region` as `region_1`.
+    f = tmp_path / "tags.csv"
+    f.write_text("ts,tok,feature,other,Region,region\n"
+                 "2026-01-01T00:00:00Z,5,a,b,EU,eu\n"
+                 "2026-01-01T00:00:01Z,6,,b,,us\n"
+                 "2026-01-01T00:00:02Z,7,,,,\n")
+    r = cli("ingest", f, "--map", "ts=ts", "--map", "input_tokens=tok", "--map", "tags.feature=other", "--db", db_path)
+    assert r.exit_code == 0, r.stderr
+    tags = [t for (t,) in q(db_path, "select tags from usage order by source_row")]
+    assert tags[2] == {}
+    assert [sorted(t.items()) for t in tags[:2]] == [
+        [("Region", "EU"), ("feature", "b"), ("feature_1", "a"), ("region_1", "eu")],
+        [("feature", "b"), ("region_1", "us")],
+    ]
+
+
+def test_tags_fast_path_matches_the_general_one(cli, db_path, tmp_path):
+    f = tmp_path / "tags.csv"
+    f.write_text('ts,tok,team,"odd ""key"".x"\n2026-01-01T00:00:00Z,5,search,1\n2026-01-01T00:00:01Z,6,ops,\n')
+    r = cli("ingest", f, "--map", "ts=ts", "--map", "input_tokens=tok", "--db", db_path)
+    assert r.exit_code == 0, r.stderr
+    assert [t for (t,) in q(db_path, "select tags from usage order by source_row")] == [
+        {"team": "search", 'odd "key".x': "1"}, {"team": "ops"}]
+
+
+def test_tag_keys_equal_but_for_case_take_the_general_path():
+    import duckdb
+
+    from planner.ingest._stage import _tags_sql
+
+    sql = _tags_sql([("a", "'x'"), ("A", "'y'"), ("b", "CAST(NULL AS VARCHAR)")])
+    assert "struct_pack(\"a\"" not in sql
+    assert duckdb.connect().execute(f"SELECT {sql}").fetchone()[0] == {"a": "x", "A": "y"}

@@ -251,6 +251,12 @@ def _utc_zone(options: IngestOptions) -> bool:
     return (options.tz or "UTC").upper() in ("UTC", "ETC/UTC", "Z", "GMT")
 
 
+def _utc_naive(tstz: str) -> str:
+    """A TIMESTAMPTZ as naive UTC. The session zone is UTC, so this equals CAST(... AS TIMESTAMP)
+    at half the cost (the cast goes through ICU even for UTC); an infinite value becomes NULL."""
+    return f"make_timestamp(epoch_us({tstz}))"
+
+
 def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
     """Naive UTC from any timestamp value. The session time zone is UTC, so zone-less text read as
     TIMESTAMPTZ is UTC; another --tz needs to know which values carry their own offset."""
@@ -266,7 +272,7 @@ def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
     numeric = (f"CASE WHEN regexp_full_match({y}, '-?\\d+(\\.\\d+)?') "
                f"THEN {_numeric_ts(f'TRY_CAST({y} AS DOUBLE)', options)} END")
     if _utc_zone(options):
-        return f"coalesce(CAST(TRY_CAST({x} AS TIMESTAMPTZ) AS TIMESTAMP), CAST(TRY_CAST({y} AS TIMESTAMPTZ) AS TIMESTAMP), {numeric})"
+        return f"coalesce({_utc_naive(f'TRY_CAST({x} AS TIMESTAMPTZ)')}, {_utc_naive(f'TRY_CAST({y} AS TIMESTAMPTZ)')}, {numeric})"
     return (
         f"CASE WHEN {x} IS NULL THEN NULL "
         f"WHEN regexp_matches({y}, {quote_literal(_OFFSET_RE)}) THEN CAST(TRY_CAST({y} AS TIMESTAMPTZ) AS TIMESTAMP) "
@@ -375,6 +381,26 @@ def _key_tags_sql(keys: tuple[str, ...] | None) -> str:
     return f"list_filter(map_entries(tags), lambda e: list_contains({wanted}, e.key))"
 
 
+def _tags_sql(tags: list[tuple[str, str]]) -> str:
+    """The `tags` map of a row: every (key, text) pair whose value is not NULL.
+
+    Building a MAP checks each row's keys for repeats through boxed values (~150 ns a row), so a row
+    whose values are all present takes a struct cast instead (field names are unique already): about
+    ten times cheaper. Rows with a missing value, and key sets a struct cannot hold (empty names,
+    names equal but for case), take the general path.
+    """
+    if not tags:
+        return "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
+    entries = ", ".join(f"struct_pack(k := {quote_literal(k)}, v := {expr})" for k, expr in tags)
+    general = f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"
+    keys = [k for k, _ in tags]
+    if not all(keys) or len({k.lower() for k in keys}) < len(keys):
+        return general
+    fields = ", ".join(f"{quote_ident(k)} := CAST({expr} AS VARCHAR)" for k, expr in tags)
+    present = " AND ".join(f"({expr}) IS NOT NULL" for _, expr in tags)
+    return f"CASE WHEN {present} THEN CAST(struct_pack({fields}) AS MAP(VARCHAR, VARCHAR)) ELSE {general} END"
+
+
 def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions, *,
                     min_ts: str, future_hours: int, fingerprint_chars: int) -> str:
     """One SELECT that parses, validates and fingerprints every record of `source`."""
@@ -385,12 +411,7 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
         raw, raw_type = raw_sql(src)
         parsed.append(f'{raw} AS "_r_{name}"')
         parsed.append(f'{typed_from_raw(name, raw, raw_type, options)} AS "{name}"')
-    tag_entries = ", ".join(f"struct_pack(k := {quote_literal(k)}, v := {expr})" for k, expr in source.tags)
-    parsed.append(
-        f"map_from_entries(list_filter([{tag_entries}], lambda e: e.v IS NOT NULL))"
-        if source.tags else "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
-    )
-    parsed[-1] += " AS tags"
+    parsed.append(f"{_tags_sql(source.tags)} AS tags")
     rec = ", ".join(f"{quote_ident(k)} := {expr}" for k, expr in source.record) or "_row := _row"
     parsed.append(f"struct_pack({rec}) AS _rec")
     checks = [f'"_chk{i}"' for i in range(len(source.checks))]

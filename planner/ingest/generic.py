@@ -154,12 +154,28 @@ def build_source(con: duckdb.DuckDBPyConnection, file: SourceFile, options: Inge
             for t, c in options.mapping.items() if t.startswith("tags.")]
     tags += [(t.removeprefix("tags."), quote_literal(v)) for t, v in options.sets.items() if t.startswith("tags.")]
     tags += [(name, _text_expr(name, t)) for name, t in columns if name not in mapped_columns]
+    tags = _unique_keys(tags)
     prompt_col = options.mapping.get("prompt")
     prompt_heads = {h for h in types if prompt_col and (prompt_col == h or prompt_col.startswith(h + "."))}
     record = [(name, _text_expr(name, t) if name not in prompt_heads else "'[prompt text withheld]'")
               for name, t in columns]
     grain = str(options.sets.get("grain", "request")).lower()
     return MappedSource(relation=f"{relation} AS src", fields=fields, tags=tags, record=record, grain=grain)
+
+
+def _unique_keys(tags: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Tag keys once each: a key already taken (`--map tags.feature=...` next to an unmapped column
+    `feature`) gets `_1`, `_2`, ... as DuckDB names repeated CSV headers, so no value is lost."""
+    seen: set[str] = set()
+    out = []
+    for key, expr in tags:
+        name, n = key, 0
+        while name in seen:
+            n += 1
+            name = f"{key}_{n}"
+        seen.add(name)
+        out.append((name, expr))
+    return out
 
 
 def validate_mapping(options: IngestOptions, label: str) -> None:

@@ -323,3 +323,26 @@ def test_tag_keys_equal_but_for_case_take_the_general_path():
     sql = _tags_sql([("a", "'x'"), ("A", "'y'"), ("b", "CAST(NULL AS VARCHAR)")])
     assert "struct_pack(\"a\"" not in sql
     assert duckdb.connect().execute(f"SELECT {sql}").fetchone()[0] == {"a": "x", "A": "y"}
+
+
+def test_iso_time_column_read_typed_still_rejects_a_late_bad_value(cli, db_path, tmp_path):
+    # the reader types an ISO column from its sample; a bad value past the sample makes it read the
+    # file again as text, and that one row is rejected with its reason
+    f = tmp_path / "late.csv"
+    rows = [f"2026-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}.1234567Z,{i}" for i in range(30_000)]
+    rows[25_000] = "yesterday,7"
+    f.write_text("ts,tok\n" + "\n".join(rows) + "\n")
+    r = cli("ingest", f, "--map", "ts=ts", "--map", "input_tokens=tok", "--db", db_path)
+    assert r.exit_code == 1
+    assert q(db_path, "select count(*), min(ts) from usage") == [(29_999, datetime(2026, 1, 1, 0, 0, 0, 123456))]
+    assert q(db_path, "select source_row, field from rejected") == [(25_001, "ts")]
+
+
+def test_day_month_times_are_not_guessed(cli, db_path, tmp_path):
+    # the sniffer would read 04/03/2025 with a guessed format; planner reads ISO text only
+    f = tmp_path / "dm.csv"
+    f.write_text("ts,tok\n04/03/2025 10:00:00,1\n13/03/2025 10:00:00,2\n")
+    r = cli("ingest", f, "--map", "ts=ts", "--map", "input_tokens=tok", "--db", db_path)
+    assert r.exit_code == 1
+    assert q(db_path, "select count(*) from usage") == [(0,)]
+    assert q(db_path, "select count(*) from rejected where field = 'ts'") == [(2,)]

@@ -247,7 +247,7 @@ def _zoned(naive: str, options: IngestOptions) -> str:
     return f"CAST(timezone({quote_literal(tz)}, {naive}) AS TIMESTAMP)"
 
 
-def _utc_zone(options: IngestOptions) -> bool:
+def utc_zone(options: IngestOptions) -> bool:
     return (options.tz or "UTC").upper() in ("UTC", "ETC/UTC", "Z", "GMT")
 
 
@@ -261,7 +261,7 @@ def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
     """Naive UTC from any timestamp value. The session time zone is UTC, so zone-less text read as
     TIMESTAMPTZ is UTC; another --tz needs to know which values carry their own offset."""
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-        return f"CAST({x} AS TIMESTAMP)"
+        return _utc_naive(x)
     if t.startswith("TIMESTAMP") or t == "DATE":
         return _zoned(f"CAST({x} AS TIMESTAMP)", options)
     if _is_numeric(t):
@@ -271,7 +271,7 @@ def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
     y = _slow_text(x)
     numeric = (f"CASE WHEN regexp_full_match({y}, '-?\\d+(\\.\\d+)?') "
                f"THEN {_numeric_ts(f'TRY_CAST({y} AS DOUBLE)', options)} END")
-    if _utc_zone(options):
+    if utc_zone(options):
         return f"coalesce({_utc_naive(f'TRY_CAST({x} AS TIMESTAMPTZ)')}, {_utc_naive(f'TRY_CAST({y} AS TIMESTAMPTZ)')}, {numeric})"
     return (
         f"CASE WHEN {x} IS NULL THEN NULL "

@@ -177,7 +177,7 @@ def spark_type(duckdb_type: str) -> str:
         k, v = t[4:-1].split(",", 1)
         return f"MAP<{spark_type(k)}, {spark_type(v)}>"
     simple = {"VARCHAR": "STRING", "BIGINT": "BIGINT", "INTEGER": "INT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN",
-              "TIMESTAMP": "TIMESTAMP_NTZ", "DATE": "DATE", "JSON": "STRING", "FLOAT": "FLOAT", "HUGEINT": "DECIMAL(38, 0)",
+              "TIMESTAMP": "TIMESTAMP_NTZ", "DATE": "DATE", "JSON": "STRING", "UUID": "STRING", "FLOAT": "FLOAT", "HUGEINT": "DECIMAL(38, 0)",
               "UBIGINT": "DECIMAL(20, 0)", "SMALLINT": "SMALLINT", "TINYINT": "TINYINT", "TIME": "BIGINT"}
     if t in simple:
         return simple[t]

@@ -141,7 +141,7 @@ def insert_segments(con: Any, run_id: str, segments: list[dict[str, Any]]) -> No
     con.executemany(
         "insert into usage (event_id, source_id, source_row, grain, ts, provider, model, model_ref, workload, requests, "
         "input_tokens, cached_input_tokens, output_tokens, batch, status, billed_cost_usd, sensitivity) "
-        "values (?, 'test', 1, 'bucket', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
+        "values (CAST(md5(?) AS UUID), 'test', 1, 'bucket', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)",
         [[f"{run_id}:{s['segment_id']}", s["first_ts"], s["_provider"], s["_model"], s["_model"], s["segment_id"],
           s["requests"], s["input_tokens"], s["cached_input_tokens"], s["output_tokens"], s["_batch"], s["cost_usd"],
           s["sensitivity"]] for s in segments],

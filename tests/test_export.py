@@ -33,7 +33,7 @@ def demo_db(tmp_path_factory):
     for seg, n in ((sh, 260), (other, 10)):
         con.execute(
             "insert into prompt_samples select event_id, source_id, workload, prompt_fingerprint, workload, "
-            "md5(event_id), 'Extract the fields from ticket <EMAIL_ADDRESS> please', 50, output_tokens, "
+            "md5(CAST(event_id AS VARCHAR)), 'Extract the fields from ticket <EMAIL_ADDRESS> please', 50, output_tokens, "
             "['EMAIL_ADDRESS'] from usage_enriched where segment_id = ? order by event_id limit ?", [seg, n])
     con.close()
     return path, sh, other

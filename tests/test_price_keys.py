@@ -62,8 +62,8 @@ def test_usage_written_outside_ingest_rebuilds_the_ledger(con):
     cfg = load_config()
     con.execute("insert into usage (event_id, source_id, source_row, grain, ts, provider, model, requests, "
                 "input_tokens, output_tokens, status) values "
-                "('e1', 's', 1, 'request', '2025-03-04 10:00', 'openai', 'gpt-4o-2024-08-06', 1, 100, 10, 'ok'), "
-                "('e2', 's', 2, 'request', '2025-03-04 10:00', 'openai', 'gpt-4o-2024-08-06', 1, 100, 10, 'ok')")
+                "(md5('e1')::uuid, 's', 1, 'request', '2025-03-04 10:00', 'openai', 'gpt-4o-2024-08-06', 1, 100, 10, 'ok'), "
+                "(md5('e2')::uuid, 's', 2, 'request', '2025-03-04 10:00', 'openai', 'gpt-4o-2024-08-06', 1, 100, 10, 'ok')")
     assert not price_keys.in_sync(con)
     with db.transaction(con):
         out = pricing.price_usage(con, cfg, None)
@@ -74,7 +74,7 @@ def test_usage_written_outside_ingest_rebuilds_the_ledger(con):
     # a steady run reads the ledger and rewrites nothing
     with db.transaction(con):
         assert pricing.price_usage(con, cfg, None).updated_pairs == 0
-    con.execute("delete from usage where event_id = 'e2'")
+    con.execute("delete from usage where event_id = md5('e2')::uuid")
     assert not price_keys.in_sync(con)
     with db.transaction(con):
         pricing.price_usage(con, cfg, None)

@@ -24,9 +24,9 @@ def seeded(tmp_path: Path):
     con = db.connect(tmp_path / "b.duckdb")
     con.execute("""insert into usage (event_id, source_id, grain, ts, provider, model, requests, input_tokens,
                    output_tokens, status) values
-                   ('a', 's', 'request', '2026-10-20', 'openai', 'gpt-4o', 1, 100, 10, 'ok'),
-                   ('b', 's', 'request', '2026-10-20', 'anthropic', 'claude-sonnet-4-5', 1, 100, 10, 'ok'),
-                   ('c', 's', 'request', '2026-10-20', 'groq', 'llama-3.3-70b-versatile', 1, 100, 10, 'ok')""")
+                   (md5('a')::uuid, 's', 'request', '2026-10-20', 'openai', 'gpt-4o', 1, 100, 10, 'ok'),
+                   (md5('b')::uuid, 's', 'request', '2026-10-20', 'anthropic', 'claude-sonnet-4-5', 1, 100, 10, 'ok'),
+                   (md5('c')::uuid, 's', 'request', '2026-10-20', 'groq', 'llama-3.3-70b-versatile', 1, 100, 10, 'ok')""")
     cfg = load_config()
     with db.transaction(con):
         pricing.run(con, cfg, "r1")
@@ -190,7 +190,7 @@ def test_pinned_price_file(tmp_path):
     assert source.source == "price file prices.json (genai-prices format)"
     con = db.connect(tmp_path / "f.duckdb")
     con.execute("insert into usage (event_id, source_id, grain, ts, provider, model, requests, input_tokens, "
-                "output_tokens, status) values ('a', 's', 'request', '2026-10-20', 'acme', 'acme-1', 1, "
+                "output_tokens, status) values (md5('a')::uuid, 's', 'request', '2026-10-20', 'acme', 'acme-1', 1, "
                 "1000000, 1000000, 'ok')")
     with db.transaction(con):
         pricing.run(con, cfg, "r")

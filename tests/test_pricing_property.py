@@ -57,7 +57,7 @@ def test_any_request_mix_prices_like_calc_price(con, reqs):
         rows.append((f"e{i}", "s", i, "request", ts, m[0], m[1], 1, inp, cached, write, out, batch, service_tier, "ok"))
     con.executemany("insert into usage (event_id, source_id, source_row, grain, ts, provider, model, requests, "
                     "input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, batch, service_tier, "
-                    "status) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                    "status) values (md5(?)::uuid, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     with db.transaction(con):
         pricing.price_usage(con, load_config(), None)
     got = dict(con.execute("select source_row, cost_usd from usage_enriched").fetchall())

@@ -24,7 +24,7 @@ COLS = ("event_id, source_id, source_row, grain, ts, provider, model, requests, 
 
 def make_db(tmp_path: Path, rows: list[tuple], name: str = "t.duckdb", toml: str | None = None):
     con = db.connect(tmp_path / name)
-    con.executemany(f"insert into usage ({COLS}) values ({', '.join(['?'] * 16)})", rows)
+    con.executemany(f"insert into usage ({COLS}) values (md5(?)::uuid, {', '.join(['?'] * 15)})", rows)
     cfg = load_config(_toml(tmp_path, toml)) if toml else load_config()
     from planner.runs import record_assumptions, start_run
 
@@ -249,7 +249,7 @@ def test_view_runs_as_is_in_duckdb(tmp_path):
 def test_rows_loaded_after_pricing_are_unpriced_until_the_next_run(tmp_path):
     con, cfg, _ = make_db(tmp_path, [req(1, "2026-10-20 10:00", "openai", "gpt-4o", 1000, 100)])
     con.execute(f"insert into usage ({COLS}) values "
-                "('late', 'src2', 1, 'request', '2026-10-21 10:00', 'openai', 'gpt-4o', 1, 1000, null, null, 100, "
+                "(md5('late')::uuid, 'src2', 1, 'request', '2026-10-21 10:00', 'openai', 'gpt-4o', 1, 1000, null, null, 100, "
                 "true, null, 'ok', null)")
     reason = con.execute("select reason from v_unpriced").fetchone()[0]
     assert reason == "rows loaded since the last price run: run planner analyze"

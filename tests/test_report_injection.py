@@ -39,9 +39,9 @@ def evil_db(tmp_path_factory):
     con.execute("insert into sources (source_id, path, format, status) values ('s1', ?, 'generic', 'loaded')",
                 [EVIL_PATH])
     con.execute("insert into usage (event_id, source_id, grain, ts, provider, model, requests, input_tokens, "
-                "output_tokens, status) values ('e1', 's1', 'request', timestamp '2026-10-01 10:00:00', ?, ?, 1, "
+                "output_tokens, status) values (md5('e1')::uuid, 's1', 'request', timestamp '2026-10-01 10:00:00', ?, ?, 1, "
                 "100, 10, 'ok')", [EVIL, EVIL])
-    con.execute("insert into prompt_samples values ('e1', 's1', 'k', null, ?, 'h1', ?, 10, 5, [])", [EVIL, EVIL])
+    con.execute("insert into prompt_samples values (md5('e1')::uuid, 's1', 'k', null, ?, 'h1', ?, 10, 5, [])", [EVIL, EVIL])
     con.execute("insert into assumptions values (?, 'evil.key', ?, ?, ?, 'config')", [RUN, EVIL, EVIL, EVIL])
     # every usage row belongs to the hostile segment (what the segments stage's view column will say)
     con.execute("create or replace view usage_enriched as select u.*, cast(null as varchar) as price_key, "

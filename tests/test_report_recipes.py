@@ -42,7 +42,7 @@ def demo(tmp_path_factory):
     upstream.standin_analyze(con, cfg, "20261102T060000Z-bbbbbb", volume=10000)
     # a model no price covers: its requests count as unpriced, never as $0
     con.execute("insert into usage (event_id, source_id, grain, ts, provider, model, requests, input_tokens, "
-                "output_tokens, status) values ('u1', 'x', 'request', timestamp '2026-10-01 12:00:00', 'acme', "
+                "output_tokens, status) values (md5('u1')::uuid, 'x', 'request', timestamp '2026-10-01 12:00:00', 'acme', "
                 "'mystery-1', 1, 100, 10, 'ok')")
     con.close()
     ro = db.connect(folder / "planner.duckdb", read_only=True)

@@ -25,7 +25,7 @@ def _insert(con, source: str, rows: list[dict]) -> None:
     con.execute("INSERT INTO sources (source_id, path, status) VALUES (?, ?, 'loaded')", [source, source])
     con.executemany(
         "INSERT INTO usage (event_id, source_id, grain, ts, requests, workload, prompt_fingerprint, project, "
-        "input_tokens, output_tokens, status, session_id, tags, batch) VALUES (?, ?, 'request', "
+        "input_tokens, output_tokens, status, session_id, tags, batch) VALUES (md5(?)::uuid, ?, 'request', "
         "TIMESTAMP '2026-05-01 00:00:00' + to_seconds(?) + to_milliseconds(?), 1, ?, ?, 'p', ?, ?, ?, ?, MAP {}, false)",
         [(f"{source}-{i}", source, r["sec"], r["ms"], r["workload"], r["fp"], r["input"], r["output"], r["status"],
           r["session"]) for i, r in enumerate(rows)])

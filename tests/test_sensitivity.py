@@ -132,9 +132,9 @@ def add(con, source_id, rows):
     """rows: (project, workload, pii_types or None, declared sensitivity or None)."""
     con.execute("INSERT INTO sources (source_id, path, status) VALUES (?, ?, 'loaded')", [source_id, source_id])
     con.executemany(
-        "INSERT INTO usage (event_id, source_id, grain, ts, requests, project, workload, pii_types, sensitivity, tags) "
-        "VALUES (?, ?, 'request', TIMESTAMP '2026-03-02 10:00:00', 1, ?, ?, ?, ?, MAP {})",
-        [(f"{source_id}-{i}", source_id, p, w, t, s) for i, (p, w, t, s) in enumerate(rows)])
+        "INSERT INTO usage (event_id, source_id, grain, ts, requests, project, workload, pii_types, sensitivity, tags, "
+        "request_id) VALUES (md5(?)::uuid, ?, 'request', TIMESTAMP '2026-03-02 10:00:00', 1, ?, ?, ?, ?, MAP {}, ?)",
+        [(f"{source_id}-{i}", source_id, p, w, t, s, f"{source_id}-{i}") for i, (p, w, t, s) in enumerate(rows)])
 
 
 def cfg(tmp_path, text=""):
@@ -144,8 +144,9 @@ def cfg(tmp_path, text=""):
 
 
 def classes(con):
-    return con.execute("SELECT event_id, sensitivity, sensitivity_source, allow_third_party FROM usage "
-                       "ORDER BY event_id").fetchall()
+    # request_id holds the row's label (event ids are UUIDs of it)
+    return con.execute("SELECT request_id, sensitivity, sensitivity_source, allow_third_party FROM usage "
+                       "ORDER BY request_id").fetchall()
 
 
 def test_policy_rules_then_declared_then_detection(con, tmp_path):

@@ -466,12 +466,12 @@ def build_stage_sql(source: MappedSource, source_id: str, options: IngestOptions
 
     def key(*parts: str) -> str:
         # unit separators between parts, a record separator for NULL: unambiguous and cheap
-        return "md5(" + " || chr(31) || ".join(f"coalesce(CAST({p} AS VARCHAR), chr(30))" for p in parts) + ")"
+        return "CAST(md5(" + " || chr(31) || ".join(f"coalesce(CAST({p} AS VARCHAR), chr(30))" for p in parts) + ") AS UUID)"
 
     request_key = key("'r'", "provider", "request_id")
     bucket_key = key("'b'", "provider", "ts", "ts_end", "model", "project", "api_key_id", "user_id", "batch",
                      "service_tier", "kind", "workload", _key_tags_sql(source.key_tags))
-    by_record = f"md5({quote_literal(source_id + ':')} || source_row)"
+    by_record = f"CAST(md5({quote_literal(source_id + ':')} || source_row) AS UUID)"
     # decided per source, so a request log never computes the bucket key's inputs for nothing
     event_id = by_record
     if "grain" in source.fields or source.grain == "bucket":

@@ -275,7 +275,7 @@ def _ts_sql(x: str, t: str, options: IngestOptions) -> str:
         return f"coalesce({_utc_naive(f'TRY_CAST({x} AS TIMESTAMPTZ)')}, {_utc_naive(f'TRY_CAST({y} AS TIMESTAMPTZ)')}, {numeric})"
     return (
         f"CASE WHEN {x} IS NULL THEN NULL "
-        f"WHEN regexp_matches({y}, {quote_literal(_OFFSET_RE)}) THEN CAST(TRY_CAST({y} AS TIMESTAMPTZ) AS TIMESTAMP) "
+        f"WHEN regexp_matches({y}, {quote_literal(_OFFSET_RE)}) THEN {_utc_naive(f'TRY_CAST({y} AS TIMESTAMPTZ)')} "
         f"ELSE coalesce({_zoned(f'TRY_CAST({y} AS TIMESTAMP)', options)}, {numeric}) END"
     )
 

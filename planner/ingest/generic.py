@@ -42,12 +42,12 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
                lenient: bool = False) -> str:
     """A reader over the file exposing every column (no record number; see `materialize`).
 
-    CSV columns are read as text, except those in `typed` (numeric fields), which DuckDB may type
-    itself: much faster on clean files. A value that does not fit makes the read fail with a
+    CSV columns are read as text, except those in `typed` (numeric fields, ISO time columns), which
+    DuckDB may type itself: much faster on clean files. A value that does not fit makes the read fail with a
     conversion error, and the caller retries the file all as text (RetryAsText).
     """
     path = quote_literal(str(file.path))
-    comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
+    comp = _compression(file)
     if file.container == "parquet":
         return f"read_parquet({path}, file_row_number = true)"
     if file.container in ("json", "jsonl"):
@@ -56,7 +56,6 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
             "array" if file.head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[" else "auto")
         return (f"read_json({path}, format = '{fmt}', sample_size = -1, "
                 f"maximum_object_size = 268435456{comp})")
-    nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
     if typed and columns:
         text_cols = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns if c not in typed)
         varchar = f", types = {{{text_cols}}}" if text_cols else ""
@@ -65,7 +64,17 @@ def reader_sql(file: SourceFile, *, typed: set[str] | None = None, columns: list
     if lenient:  # malformed rows land in _csv_rejects instead of failing the file
         varchar = ", all_varchar = true, ignore_errors = true, store_rejects = true, " \
                   "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans'"
-    return f"read_csv({path}, header = true, nullstr = {nulls}{varchar}{comp})"
+    return f"read_csv({_csv_args(file)}{varchar})"
+
+
+def _compression(file: SourceFile) -> str:
+    return f", compression = {quote_literal(file.compression)}" if file.compression else ""
+
+
+def _csv_args(file: SourceFile) -> str:
+    """The path and options every CSV read of `file` shares (read_csv, sniff_csv)."""
+    nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
+    return f"{quote_literal(str(file.path))}, header = true, nullstr = {nulls}{_compression(file)}"
 
 
 def materialize(con: duckdb.DuckDBPyConnection, file: SourceFile, reader: str, *, lenient: bool = False) -> str:
@@ -225,11 +234,8 @@ def _iso_time_columns(con: duckdb.DuckDBPyConnection, file: SourceFile, options:
     wanted = {c for f, c in options.mapping.items() if FIELD_KINDS.get(f) == "ts" and c in columns}
     if not wanted or not utc_zone(options):
         return set()
-    path = quote_literal(str(file.path))
-    comp = f", compression = {quote_literal(file.compression)}" if file.compression else ""
-    nulls = "[" + ", ".join(quote_literal(s) for s in NULL_STRINGS) + "]"
-    row = con.execute(f"SELECT DateFormat, TimestampFormat, Columns FROM sniff_csv({path}, header = true, "
-                      f"nullstr = {nulls}{comp})").fetchone()
+    row = con.execute(f"SELECT DateFormat, TimestampFormat, Columns FROM sniff_csv({_csv_args(file)})"
+                      ).fetchone()
     if row is None or row[0] or row[1]:
         return set()
     return {c["name"] for c in row[2] if c["name"] in wanted

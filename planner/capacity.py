@@ -62,7 +62,7 @@ class Settings:
     """Engine and efficiency assumptions (planner/data/defaults/capacity.toml, latency.toml)."""
 
     dense: Profile = Profile(0.70, 0.50, 0.50)
-    moe: Profile = Profile(0.60, 0.30, 0.08)
+    moe: Profile = Profile(0.60, 0.30, 0.10)
     memory_fraction: float = 0.90
     overhead_gb_per_gpu: float = 4.0
     max_num_seqs: int = 1024

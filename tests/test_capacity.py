@@ -19,7 +19,6 @@ from planner.capacity import (
     NO_KV_FOR_REQUEST,
     OK,
     TPOT_TOO_HIGH,
-    Profile,
     Settings,
     Shapes,
     build_deployment,
@@ -30,12 +29,19 @@ from planner.capacity import (
     step_time,
 )
 from planner.catalog import KINDS, load_catalog, normalize_kind
+from planner.config import load_config
 
 CAT = load_catalog()
 S = Settings()
 # capacity.md §3.4's own MoE profile (decode MFU 0.08). planner ships 0.10, refitted on the BF16 KV
 # cache TensorRT-LLM runs gpt-oss with on Hopper (docs/capacity.md); the reference rows use this one.
-REFERENCE = dataclasses.replace(S, moe=Profile(0.60, 0.30, 0.08))
+REFERENCE = dataclasses.replace(S, moe=dataclasses.replace(S.moe, mfu_decode=0.08))
+
+
+def test_settings_defaults_are_the_shipped_defaults():
+    """The benchmark tests below size with `Settings()`; planner sizes with planner.toml's defaults
+    (planner/data/defaults/capacity.toml). Both spell every value, so they must agree."""
+    assert Settings() == Settings.from_config(load_config(None))
 
 
 def dep(model: str, gpu: str, tp: int, settings: Settings = S, **kw):
